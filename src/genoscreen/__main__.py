@@ -1,0 +1,3 @@
+from genoscreen.cli import main
+
+raise SystemExit(main())

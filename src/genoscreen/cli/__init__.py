@@ -1,0 +1,52 @@
+"""The `genoscreen` command: thin argparse entry points over the library.
+
+Each module in this package adds its sub-commands with `register(subparsers)`; handlers import the heavy
+libraries (JAX, pysam, RDKit) lazily so that `--help` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from genoscreen import __version__
+from genoscreen.common.errors import GenoscreenError
+from genoscreen.common.logging import setup_logging
+
+log = logging.getLogger("genoscreen")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from genoscreen.cli import affinity, caller, screen, variants
+
+    parser = argparse.ArgumentParser(
+        prog="genoscreen",
+        description=(
+            "Germline variant calling from aligned reads with a pileup CNN (make-examples -> call-variants -> "
+            "postprocess, or `call` for all three), and drug-target binding affinity prediction and screening "
+            "(`affinity ...`, `screen`). Models are JAX/Flax and run on CPU, GPU or TPU."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"genoscreen {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in (variants, caller, affinity, screen):
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging(-1 if args.quiet else args.verbose)
+    try:
+        result = args.func(args)
+    except GenoscreenError as err:
+        print(f"genoscreen {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("genoscreen: interrupted", file=sys.stderr)
+        return 130
+    return int(result or 0)

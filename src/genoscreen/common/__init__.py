@@ -1,0 +1,1 @@
+"""Shared plumbing: user-facing errors, atomic output files, logging, progress bars."""
