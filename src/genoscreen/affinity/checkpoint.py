@@ -1,0 +1,135 @@
+"""Model directories: `config.json` + `weights.msgpack` + `MODEL_CARD.md` (safe formats only, never pickle).
+
+`weights.msgpack` is `flax.serialization.msgpack_serialize` of the model's nnx.Param state as a pure dict; loading
+restores it into `nnx.eval_shape` of the model built from `config.json`, after checking every array's path and
+shape, so a corrupt or mismatched directory is a clear InputError, not a traceback. Other engineers may add
+subfolders (e.g. `panels/`); saving only replaces the three files above.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx, serialization
+
+from genoscreen import __version__
+from genoscreen.affinity.configs import AffinityConfig
+from genoscreen.affinity.featurize import PROTEIN_VOCAB, SMILES_VOCAB
+from genoscreen.affinity.model import DeepDTA, count_params
+from genoscreen.common.errors import InputError
+from genoscreen.common.io import atomic_open
+
+FORMAT = "genoscreen-deepdta"
+FORMAT_VERSION = 1
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "weights.msgpack"
+CARD_FILE = "MODEL_CARD.md"
+
+
+def _flatten(tree: dict, prefix: tuple = ()) -> dict[tuple, object]:
+    flat = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, prefix + (str(key),)))
+        else:
+            flat[prefix + (str(key),)] = value
+    return flat
+
+
+def params_to_pure_dict(model: DeepDTA) -> dict:
+    """The model's parameters as a nested dict of numpy arrays (the serialized form)."""
+    pure = nnx.to_pure_dict(nnx.state(model, nnx.Param))
+    return jax.tree_util.tree_map(lambda x: np.asarray(x), pure)
+
+
+def save_model(
+    model: DeepDTA, config: AffinityConfig, model_dir: str | Path, card: str | None = None, training: dict | None = None
+) -> Path:
+    """Write config.json, weights.msgpack and MODEL_CARD.md into `model_dir` (each file atomically)."""
+    model_dir = Path(model_dir)
+    model_dir.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "genoscreen_version": __version__,
+        "config": config.to_dict(),
+        "vocabularies": {"smiles": SMILES_VOCAB, "protein": PROTEIN_VOCAB, "padding_id": 0,
+                         "unknown_id": {"smiles": len(SMILES_VOCAB) + 1, "protein": len(PROTEIN_VOCAB) + 1}},
+        "n_params": count_params(model),
+        "training": training or {},
+    }
+    with atomic_open(model_dir / WEIGHTS_FILE, "wb") as handle:
+        handle.write(serialization.msgpack_serialize(params_to_pure_dict(model)))
+    with atomic_open(model_dir / CONFIG_FILE) as handle:
+        json.dump(meta, handle, indent=2)
+        handle.write("\n")
+    if card is not None or not (model_dir / CARD_FILE).exists():
+        with atomic_open(model_dir / CARD_FILE) as handle:
+            handle.write(card or f"# DeepDTA model ({config.preset})\n\nWritten by genoscreen {__version__}.\n")
+    return model_dir
+
+
+def read_model_config(model_dir: str | Path) -> tuple[AffinityConfig, dict]:
+    """(config, full config.json dict) of a model directory, validated."""
+    model_dir = Path(model_dir)
+    path = model_dir / CONFIG_FILE
+    if not model_dir.is_dir():
+        raise InputError(f"{model_dir}: model directory not found; give a directory written by `genoscreen affinity train`")
+    if not path.exists():
+        raise InputError(f"{path}: missing; {model_dir} is not a genoscreen DeepDTA model directory")
+    try:
+        meta = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise InputError(f"{path}: not valid JSON ({err}); the model directory is corrupt, re-create it") from err
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise InputError(f"{path}: not a {FORMAT} config; give a directory written by `genoscreen affinity train`")
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise InputError(
+            f"{path}: format_version {meta.get('format_version')} but this genoscreen reads {FORMAT_VERSION}; "
+            "upgrade genoscreen or retrain the model"
+        )
+    vocab = meta.get("vocabularies") or {}
+    if vocab.get("smiles") != SMILES_VOCAB or vocab.get("protein") != PROTEIN_VOCAB:
+        raise InputError(f"{path}: vocabularies differ from this genoscreen's DeepDTA encoding; retrain the model")
+    config = AffinityConfig.from_dict(meta.get("config") or {}, source=str(path))
+    return config, meta
+
+
+def load_model(model_dir: str | Path) -> tuple[DeepDTA, AffinityConfig]:
+    """Restore a model directory into a DeepDTA; InputError when corrupt or mismatched."""
+    model_dir = Path(model_dir)
+    config, _ = read_model_config(model_dir)
+    weights_path = model_dir / WEIGHTS_FILE
+    if not weights_path.exists():
+        raise InputError(f"{weights_path}: missing; the model directory is incomplete, re-create it")
+    try:
+        pure = serialization.msgpack_restore(weights_path.read_bytes())
+    except Exception as err:  # msgpack raises several exception types on corrupt input
+        raise InputError(f"{weights_path}: cannot be decoded ({type(err).__name__}); the file is corrupt") from err
+    if not isinstance(pure, dict):
+        raise InputError(f"{weights_path}: not a parameter dictionary; the file is corrupt")
+
+    abstract = nnx.eval_shape(lambda: DeepDTA(config, rngs=nnx.Rngs(0)))
+    graphdef, state = nnx.split(abstract, nnx.Param)
+    expected = _flatten(nnx.to_pure_dict(state))
+    found = _flatten(pure)
+    if set(expected) != set(found):
+        diff = sorted(set(expected) ^ set(found))[:3]
+        raise InputError(
+            f"{weights_path}: parameter names do not match config.json's architecture (e.g. {['/'.join(d) for d in diff]}); "
+            "weights and config come from different models"
+        )
+    for key, spec in expected.items():
+        value = found[key]
+        if not isinstance(value, np.ndarray) or tuple(value.shape) != tuple(spec.shape):
+            shape = getattr(value, "shape", type(value).__name__)
+            raise InputError(
+                f"{weights_path}: {'/'.join(key)} has shape {shape}, config.json implies {tuple(spec.shape)}; "
+                "weights and config come from different models"
+            )
+    nnx.replace_by_pure_dict(state, jax.tree_util.tree_map(lambda x: jnp.asarray(x, dtype=jnp.float32), pure))
+    return nnx.merge(graphdef, state), config

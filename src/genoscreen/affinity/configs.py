@@ -1,0 +1,90 @@
+"""Named configurations of the DeepDTA model and its training (presets `davis`, `kiba`, `test`).
+
+Config is data: presets differ only by a few named fields. The architecture fields follow the DeepDTA paper
+(Öztürk et al. 2018, Table 3): embedding 128, Conv1D filters 32/64/96 with one kernel size per branch, dense
+1024-1024-512, dropout 0.1, Adam 1e-3, batch 256 pairs, max lengths Davis 85/1200 and KIBA 100/1000.
+Kernel sizes were chosen from the published grid (SMILES {4, 6, 8} x protein {4, 8, 12}); see the model cards.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from genoscreen.common.errors import InputError
+
+
+@dataclass(frozen=True)
+class AffinityConfig:
+    """Everything that defines a DeepDTA model and how it is trained; stored in each model's config.json."""
+
+    preset: str
+    max_drug_len: int
+    max_target_len: int
+    kernel_drug: int = 4
+    kernel_target: int = 8
+    embed_dim: int = 128
+    filters: tuple[int, int, int] = (32, 64, 96)
+    dense: tuple[int, ...] = (1024, 1024, 512)
+    dropout: float = 0.1
+    learning_rate: float = 1e-3
+    batch_size: int = 256
+    epochs: int = 100
+    patience: int = 10
+    # Block batching (item 4 of the design): targets are grouped into blocks of `block_targets`; the pairs of a
+    # block are taken in a random drug order and cut into batches of at most `batch_size` pairs,
+    # `max_batch_targets` distinct targets and `max_batch_drugs` distinct drugs (the fixed padded sizes).
+    block_targets: int = 1
+    max_batch_targets: int = 6
+    max_batch_drugs: int = 96
+    seed: int = 0
+    # Label threshold for AUPR (Davis pKd >= 7, KIBA score >= 12.1).
+    aupr_threshold: float = 7.0
+
+    def replace(self, **changes) -> "AffinityConfig":
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict, source: str = "config") -> "AffinityConfig":
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        missing = sorted(f.name for f in dataclasses.fields(cls) if f.name not in data and f.default is dataclasses.MISSING)
+        if unknown or missing:
+            raise InputError(
+                f"{source}: unknown fields {unknown} / missing fields {missing}; "
+                "the model directory was written by an incompatible version, retrain or re-download it"
+            )
+        values = dict(data)
+        for key in ("filters", "dense"):
+            if key in values:
+                values[key] = tuple(int(v) for v in values[key])
+        return cls(**values)
+
+
+PRESETS: dict[str, AffinityConfig] = {
+    "davis": AffinityConfig(
+        preset="davis", max_drug_len=85, max_target_len=1200, kernel_drug=4, kernel_target=8,
+        block_targets=1, max_batch_targets=6, max_batch_drugs=72, aupr_threshold=7.0,
+    ),
+    "kiba": AffinityConfig(
+        preset="kiba", max_drug_len=100, max_target_len=1000, kernel_drug=4, kernel_target=8,
+        block_targets=8, max_batch_targets=8, max_batch_drugs=224, aupr_threshold=12.1,
+    ),
+    # A CPU-sized variant for tests and CI: same code path, tiny widths.
+    "test": AffinityConfig(
+        preset="test", max_drug_len=64, max_target_len=256, kernel_drug=4, kernel_target=8,
+        embed_dim=16, filters=(8, 16, 24), dense=(64, 64, 32), batch_size=64, epochs=3, patience=2,
+        block_targets=1, max_batch_targets=4, max_batch_drugs=64, aupr_threshold=7.0,
+    ),
+}
+
+
+def get_preset(name: str, **overrides) -> AffinityConfig:
+    """The named preset with `overrides` (None values ignored) applied."""
+    if name not in PRESETS:
+        raise InputError(f"--preset {name}: unknown preset; choose one of {', '.join(PRESETS)}")
+    changes = {k: v for k, v in overrides.items() if v is not None}
+    return PRESETS[name].replace(**changes)

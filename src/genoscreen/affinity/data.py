@@ -1,0 +1,261 @@
+"""Readers for the affinity inputs: compounds (.smi/.tsv/.csv/.sdf, optionally gzipped), protein FASTA, pairs TSV.
+
+Every SMILES is validated by RDKit at this boundary. Invalid ones are an explicit decision: written to the errors
+file with their row and RDKit's reason, counted, and skipped, and the run goes on. Structural problems (missing
+columns, duplicate ids, a nucleotide FASTA, an empty sequence) are `InputError`s naming the file, record and fix.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import logging
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from genoscreen.affinity.featurize import PROTEIN_VOCAB
+from genoscreen.common.errors import InputError
+from genoscreen.common.io import atomic_open, is_gzipped, open_text, strip_compression_suffix
+
+log = logging.getLogger(__name__)
+
+ID_COLUMNS = ("drug_id", "compound_id", "id")
+LABEL_COLUMNS = ("label", "affinity", "pkd", "kiba_score", "y")
+ERRORS_HEADER = ("row", "id", "smiles", "reason")
+
+
+def smiles_problem(smiles: str) -> str | None:
+    """None if RDKit parses and sanitizes `smiles`, else the reason it does not."""
+    from rdkit import Chem, RDLogger
+
+    RDLogger.DisableLog("rdApp.*")
+    if not smiles:
+        return "empty SMILES"
+    mol = Chem.MolFromSmiles(smiles, sanitize=False)
+    if mol is None:
+        return "RDKit cannot parse the SMILES"
+    try:
+        Chem.SanitizeMol(mol)
+    except Exception as err:  # RDKit raises several sanitization exception types
+        return f"RDKit sanitization failed: {str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__}"
+    return None
+
+
+def _read_smi(path: Path) -> list[tuple[int, str, str]]:
+    records = []
+    with open_text(path) as handle:
+        for line_no, line in enumerate(handle, start=1):
+            fields = line.split()
+            if not fields or fields[0].startswith("#"):
+                continue
+            if line_no == 1 and fields[0].lower() == "smiles":
+                continue
+            ident = fields[1] if len(fields) > 1 else f"row{line_no}"
+            records.append((line_no, ident, fields[0]))
+    return records
+
+
+def _read_table(path: Path, sep: str) -> list[tuple[int, str, str]]:
+    try:
+        frame = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
+    except Exception as err:
+        raise InputError(f"{path}: cannot read as a {'TSV' if sep == chr(9) else 'CSV'} table ({err}); check the format") from err
+    lower = {c.lower(): c for c in frame.columns}
+    if "smiles" not in lower:
+        raise InputError(f"{path}: no 'smiles' column (columns: {', '.join(frame.columns)}); add a header with 'smiles'")
+    id_col = next((lower[c] for c in ID_COLUMNS if c in lower), None)
+    if id_col is None:
+        raise InputError(f"{path}: no id column; name one of {', '.join(ID_COLUMNS)}")
+    smiles_col = lower["smiles"]
+    return [
+        (i + 2, str(ident).strip(), str(smi).strip())
+        for i, (ident, smi) in enumerate(zip(frame[id_col], frame[smiles_col]))
+    ]
+
+
+def _read_sdf(path: Path, errors: list[tuple[int, str, str, str]]) -> list[tuple[int, str, str]]:
+    from rdkit import Chem, RDLogger
+
+    RDLogger.DisableLog("rdApp.*")
+    handle = gzip.open(path, "rb") if is_gzipped(path) else open(path, "rb")
+    records = []
+    with handle:
+        for rec_no, mol in enumerate(Chem.ForwardSDMolSupplier(handle), start=1):
+            if mol is None:
+                errors.append((rec_no, "", "", "RDKit cannot read this SDF record"))
+                continue
+            ident = next((mol.GetProp(p) for p in ID_COLUMNS if mol.HasProp(p)), None) or mol.GetProp("_Name").strip()
+            records.append((rec_no, ident or f"record{rec_no}", Chem.MolToSmiles(mol)))
+    return records
+
+
+def read_compounds(path: str | Path, errors_path: str | Path | None = None) -> tuple[list[str], list[str], int]:
+    """Read compounds; returns (ids, smiles, n_invalid) for the valid ones, in file order (see `load_compounds`)."""
+    ids, smiles, invalid = load_compounds(path, errors_path)
+    return ids, smiles, len(invalid)
+
+
+def load_compounds(
+    path: str | Path, errors_path: str | Path | None = None
+) -> tuple[list[str], list[str], list[tuple[int, str, str, str]]]:
+    """Read compounds; returns (ids, smiles, invalid) with invalid = [(row, id, smiles, reason), ...].
+
+    Formats by extension (after an optional .gz): .smi/.smiles (SMILES, whitespace, id), .tsv/.csv (a `smiles`
+    column and one of `drug_id`, `compound_id`, `id`), .sdf (RDKit; id from a drug_id/compound_id/id property or
+    the molecule name). Invalid SMILES are written to `errors_path` (TSV: row, id, smiles, reason), counted and
+    skipped. Duplicate ids are an InputError.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: compound file not found; check the path")
+    name = strip_compression_suffix(path)
+    errors: list[tuple[int, str, str, str]] = []
+    if name.endswith((".smi", ".smiles", ".ism")):
+        records = _read_smi(path)
+    elif name.endswith(".tsv") or name.endswith(".txt"):
+        records = _read_table(path, "\t")
+    elif name.endswith(".csv"):
+        records = _read_table(path, ",")
+    elif name.endswith((".sdf", ".sd", ".mol")):
+        records = _read_sdf(path, errors)
+    else:
+        raise InputError(f"{path}: unknown compound format; use .smi, .tsv, .csv or .sdf (optionally .gz)")
+
+    ids: list[str] = []
+    smiles: list[str] = []
+    seen: dict[str, int] = {}
+    for row, ident, smi in records:
+        if ident in seen:
+            raise InputError(
+                f"{path}: row {row}: duplicate compound id '{ident}' (first at row {seen[ident]}); make ids unique"
+            )
+        seen[ident] = row
+        problem = smiles_problem(smi)
+        if problem:
+            errors.append((row, ident, smi, problem))
+            continue
+        ids.append(ident)
+        smiles.append(smi)
+    if errors:
+        log.warning("%s: %d invalid compound(s) skipped%s", path, len(errors),
+                    f"; see {errors_path}" if errors_path else f" (first: row {errors[0][0]}: {errors[0][3]})")
+    if errors_path is not None:
+        with atomic_open(errors_path, newline="") as handle:
+            writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
+            writer.writerow(ERRORS_HEADER)
+            writer.writerows(errors)
+    if not ids:
+        raise InputError(f"{path}: no valid compounds ({len(errors)} invalid); check the file")
+    return ids, smiles, errors
+
+
+_NUCLEOTIDES = set("ACGTUN")
+
+
+def read_targets(fasta_path: str | Path) -> dict[str, str]:
+    """Read a protein FASTA into an ordered {id: SEQUENCE} (upper-cased, '*' stop codons kept as unknown).
+
+    A nucleotide-looking sequence, an empty sequence or a duplicate id is an InputError. Letters outside DeepDTA's
+    25-letter alphabet are kept (the featurizer maps them to the unknown token), counted and warned about.
+    """
+    from Bio import SeqIO
+
+    path = Path(fasta_path)
+    if not path.exists():
+        raise InputError(f"{path}: FASTA file not found; check the path")
+    targets: dict[str, str] = {}
+    odd: dict[str, int] = {}
+    allowed = set(PROTEIN_VOCAB)
+    with open_text(path) as handle:
+        first = handle.read(1)
+    if first and first != ">":
+        raise InputError(f"{path}: not a FASTA file (does not start with '>'); give protein sequences in FASTA")
+    with open_text(path) as handle:
+        for record in SeqIO.parse(handle, "fasta"):
+            ident = record.id
+            seq = re.sub(r"\s+", "", str(record.seq)).upper()
+            if ident in targets:
+                raise InputError(f"{path}: {ident}: duplicate sequence id; make FASTA ids unique")
+            if not seq:
+                raise InputError(f"{path}: {ident}: empty sequence; remove the record or add its sequence")
+            if len(seq) >= 10 and sum(c in _NUCLEOTIDES for c in seq) >= 0.9 * len(seq):
+                raise InputError(
+                    f"{path}: {ident}: looks like a DNA/RNA sequence, not a protein; give protein sequences "
+                    "(translate coding sequences first)"
+                )
+            n_odd = sum(c not in allowed for c in seq)
+            if n_odd:
+                odd[ident] = n_odd
+            targets[ident] = seq
+    if not targets:
+        raise InputError(f"{path}: no sequences found; give a protein FASTA")
+    if odd:
+        shown = ", ".join(f"{k} ({v})" for k, v in list(odd.items())[:5])
+        log.warning(
+            "%s: %d residue(s) in %d sequence(s) outside the 25-letter protein alphabet map to the unknown token: %s%s",
+            path, sum(odd.values()), len(odd), shown, "…" if len(odd) > 5 else "",
+        )
+    return targets
+
+
+def read_pairs(path: str | Path) -> pd.DataFrame:
+    """Read a pairs TSV: columns `drug_id`, `target_id`, an optional label, an optional integer `fold`.
+
+    The label is the column named `label`, `affinity`, `pkd`, `kiba_score` or `y`, else the single other column.
+    Returns a DataFrame with `drug_id`, `target_id` (str) and, when present, `label` (float) and `fold` (int);
+    `df.attrs["label_name"]` keeps the label column's original name.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: pairs file not found; check the path")
+    sep = "," if strip_compression_suffix(path).endswith(".csv") else "\t"
+    try:
+        frame = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
+    except Exception as err:
+        raise InputError(f"{path}: cannot read as a table ({err}); give a TSV with drug_id and target_id") from err
+    missing = [c for c in ("drug_id", "target_id") if c not in frame.columns]
+    if missing:
+        raise InputError(f"{path}: missing column(s) {', '.join(missing)}; the header needs drug_id and target_id")
+    if frame.empty:
+        raise InputError(f"{path}: no pairs; add rows")
+    out = pd.DataFrame({"drug_id": frame["drug_id"].str.strip(), "target_id": frame["target_id"].str.strip()})
+    others = [c for c in frame.columns if c not in ("drug_id", "target_id", "fold")]
+    label_col = next((c for c in others if c.lower() in LABEL_COLUMNS), None)
+    if label_col is None and len(others) == 1:
+        label_col = others[0]
+    if label_col is not None:
+        values = pd.to_numeric(frame[label_col], errors="coerce")
+        bad = np.flatnonzero(values.isna().to_numpy())
+        if len(bad):
+            raise InputError(
+                f"{path}: row {bad[0] + 2}: label '{frame[label_col].iloc[bad[0]]}' in column {label_col} is not a "
+                "number; fix or remove the row"
+            )
+        out["label"] = values.to_numpy(dtype=np.float64)
+    if "fold" in frame.columns:
+        folds = pd.to_numeric(frame["fold"], errors="coerce")
+        bad = np.flatnonzero(folds.isna().to_numpy() | (folds % 1 != 0).to_numpy())
+        if len(bad):
+            raise InputError(f"{path}: row {bad[0] + 2}: fold '{frame['fold'].iloc[bad[0]]}' is not an integer")
+        out["fold"] = folds.to_numpy().astype(np.int64)
+    out.attrs["label_name"] = label_col
+    return out
+
+
+def check_pair_ids(pairs: pd.DataFrame, drug_ids, target_ids, pairs_path, drugs_path, targets_path,
+                   invalid_drugs: set[str] | frozenset = frozenset()) -> None:
+    """InputError if a pair names a drug or target absent from the inputs (invalid-SMILES drugs are not 'absent')."""
+    known_drugs = set(drug_ids) | set(invalid_drugs)
+    for column, known, source in (("drug_id", known_drugs, drugs_path), ("target_id", set(target_ids), targets_path)):
+        values = pairs[column].to_numpy()
+        missing = ~np.isin(values, list(known))
+        if missing.any():
+            first = int(np.flatnonzero(missing)[0])
+            n_missing = len(set(values[missing]))
+            raise InputError(
+                f"{pairs_path}: row {first + 2}: {column} '{values[first]}' not found in {source}"
+                f" ({n_missing} unknown {column} value(s) in total); add it there or remove the pair"
+            )
