@@ -1,0 +1,238 @@
+"""make_examples: aligned reads -> candidate sites -> pileup tensors (labelled when truth is given).
+
+`iter_examples` yields the examples of each region shard in memory (for the one-shot `genoscreen call`);
+`make_examples` writes them into an examples folder (see `examples.py`) with `summary.json`. Work is split into
+region shards of `shard_size` bp, run in `threads` worker processes; output order does not depend on `threads`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import multiprocessing
+import shutil
+import time
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from genoscreen.common.errors import InputError
+from genoscreen.common.io import atomic_path
+from genoscreen.common.logging import progress
+from genoscreen.variants import examples as ex
+from genoscreen.variants.candidates import (CandidateThresholds, ReadFilters, alt_subsets, collect_reads,
+                                            find_candidates)
+from genoscreen.variants.labels import Truth
+from genoscreen.variants.normalize import RefSeq
+from genoscreen.variants.pileup import build_tensor, check_channels, ref_window_codes, select_reads
+from genoscreen.variants.pileup_config import PileupConfig
+from genoscreen.variants.reads import open_alignments
+from genoscreen.variants.regions import (ContigMap, Region, intersect_regions, open_reference, parse_regions,
+                                         read_bed, reference_lengths, shard_regions)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SHARD_SIZE = 100_000
+
+
+@dataclasses.dataclass
+class Plan:
+    """Everything a worker needs to process shards (picklable: paths and small objects only)."""
+
+    bam: str
+    ref: str
+    bam_names: dict[str, str]  # reference contig -> BAM contig
+    config: PileupConfig
+    filters: ReadFilters
+    thresholds: CandidateThresholds
+    truth: Truth | None
+    shards: list[Region]
+
+
+def plan(bam: str | Path, ref: str | Path, regions: str | Sequence[Region] | None = None,
+         bed: str | Path | None = None, truth: str | Path | None = None, confident_bed: str | Path | None = None,
+         config: PileupConfig = PileupConfig(), contig_map: ContigMap | str | None = None,
+         shard_size: int = DEFAULT_SHARD_SIZE, filters: ReadFilters = ReadFilters(),
+         thresholds: CandidateThresholds = CandidateThresholds()) -> Plan:
+    """Check all inputs up front (contig names, regions, index) and cut the work into shards."""
+    check_channels(config)
+    if not isinstance(contig_map, ContigMap):
+        contig_map = ContigMap.parse(contig_map)
+    fasta = open_reference(ref)
+    lengths = reference_lengths(fasta)
+    alignments = open_alignments(bam, ref)
+    bam_lengths = dict(zip(alignments.references, alignments.lengths))
+
+    if regions is None and bed is None:
+        try:
+            with_reads = [s.contig for s in alignments.get_index_statistics() if s.mapped > 0]
+        except ValueError:
+            with_reads = list(bam_lengths)
+        work = [Region(contig_map(c), 0, lengths[contig_map(c)]) for c in with_reads if contig_map(c) in lengths]
+        if with_reads and not work:
+            _contig_error(bam, with_reads, ref, list(lengths))
+    else:
+        work = []
+        if regions is not None:
+            work = parse_regions(regions, lengths, contig_map) if isinstance(regions, str) else list(regions)
+        if bed is not None:
+            bed_regions = read_bed(bed, lengths, contig_map)
+            work = intersect_regions(work, bed_regions) if regions is not None else bed_regions
+    bam_names = {}
+    for contig in sorted({r.contig for r in work}):
+        name = contig_map.inverse(contig, bam_lengths)
+        if name is None:
+            _contig_error(bam, list(bam_lengths), ref, [contig])
+        if bam_lengths[name] != lengths[contig]:
+            raise InputError(
+                f"{bam}: contig {name} has length {bam_lengths[name]:,} but the reference's {contig} has "
+                f"{lengths[contig]:,}; the reads were aligned to another assembly than {ref}"
+            )
+        bam_names[contig] = name
+    alignments.close()
+    truth_obj = None
+    if truth is not None:
+        conf = read_bed(confident_bed, lengths, contig_map) if confident_bed is not None else None
+        truth_obj = Truth.load(truth, fasta, work, conf, contig_map)
+    elif confident_bed is not None:
+        raise InputError("--confident-bed is only used with --truth; pass the truth VCF too")
+    return Plan(str(bam), str(ref), bam_names, config, filters, thresholds, truth_obj,
+                shard_regions(work, shard_size))
+
+
+def _contig_error(bam, bam_names: list[str], ref, ref_names: list[str]) -> None:
+    from genoscreen.variants.regions import _suggest
+
+    shown_bam = ", ".join(bam_names[:4]) + (", ..." if len(bam_names) > 4 else "")
+    shown_ref = ", ".join(ref_names[:4]) + (", ..." if len(ref_names) > 4 else "")
+    raise InputError(
+        f"{bam}: contigs ({shown_bam}) do not match the reference {ref} ({shown_ref}); if they are the same "
+        f"sequences under another naming, pass --contig-map {_suggest(bam_names, ref_names)}"
+    )
+
+
+_STATE: dict = {}
+
+
+def _init_worker(p: Plan) -> None:
+    _STATE.clear()
+    _STATE["plan"] = p
+    _STATE["bam"] = open_alignments(p.bam, p.ref, index=False)
+    _STATE["refseq"] = RefSeq(open_reference(p.ref))
+
+
+def _work(region: Region) -> tuple[dict[str, np.ndarray], list[tuple], int]:
+    p: Plan = _STATE["plan"]
+    refseq: RefSeq = _STATE["refseq"]
+    rows = collect_reads(_STATE["bam"], p.bam_names[region.contig], region, refseq, p.filters, bam_path=p.bam)
+    cands = find_candidates(rows, region, refseq, p.filters, p.thresholds)
+    proposed = [(c.contig, *k) for c in cands for k in c.alt_keys]
+    if p.truth is not None:
+        cands = [c for c in cands if p.truth.is_confident(c)]
+    if not cands:
+        return ex.empty_arrays(p.config), proposed, 0
+    W = p.config.width
+    ref_str = refseq.fetch(region.contig, region.start - W, region.end + W)
+    offset = max(0, region.start - W)
+    tensors, labels, pos, refs, alts, idxs, depths, ads = [], [], [], [], [], [], [], []
+    for c in cands:
+        reads = select_reads(rows, c.contig, c.pos, p.config.max_reads)
+        window = ref_window_codes(ref_str, offset, c.pos, W)
+        alt_str = ",".join(c.alts)
+        ad = ",".join(map(str, c.allele_counts))
+        for subset in alt_subsets(len(c.alts)):
+            tensors.append(build_tensor(rows, window, c, subset, p.config, reads))
+            labels.append(p.truth.label(c, subset) if p.truth is not None else -1)
+            pos.append(c.pos + 1)
+            refs.append(c.ref)
+            alts.append(alt_str)
+            idxs.append(",".join(map(str, subset)))
+            depths.append(c.depth)
+            ads.append(ad)
+    n = len(labels)
+    arrays = {
+        "tensors": np.stack(tensors).astype(np.uint8, copy=False),
+        "label": np.asarray(labels, dtype=np.int8),
+        "contig": np.asarray([region.contig] * n, dtype=str),
+        "pos": np.asarray(pos, dtype=np.int64),
+        "ref": np.asarray(refs, dtype=str),
+        "alts": np.asarray(alts, dtype=str),
+        "alt_indices": np.asarray(idxs, dtype=str),
+        "depth": np.asarray(depths, dtype=np.int32),
+        "allele_depths": np.asarray(ads, dtype=str),
+    }
+    return arrays, proposed, len(cands)
+
+
+def _run(p: Plan, threads: int) -> Iterator[tuple[dict[str, np.ndarray], list[tuple], int]]:
+    """Process the plan's shards in order, in-process or in `threads` spawned workers."""
+    bar = progress(total=len(p.shards), desc="make-examples", unit="shard")
+    try:
+        if threads <= 1 or len(p.shards) <= 1:
+            _init_worker(p)
+            for region in p.shards:
+                yield _work(region)
+                bar.update()
+        else:
+            ctx = multiprocessing.get_context("spawn")
+            with ctx.Pool(threads, initializer=_init_worker, initargs=(p,)) as pool:
+                for result in pool.imap(_work, p.shards, chunksize=1):
+                    yield result
+                    bar.update()
+    finally:
+        bar.close()
+
+
+def iter_examples(bam: str | Path, ref: str | Path, regions: str | Sequence[Region] | None = None,
+                  config: PileupConfig = PileupConfig(), *, bed=None, truth=None, confident_bed=None,
+                  threads: int = 1, contig_map: ContigMap | str | None = None,
+                  shard_size: int = DEFAULT_SHARD_SIZE, filters: ReadFilters = ReadFilters(),
+                  thresholds: CandidateThresholds = CandidateThresholds()) -> Iterator[dict[str, np.ndarray]]:
+    """Yield the examples of each region shard (dicts as in an examples shard, see `examples.FIELDS`) in memory."""
+    p = plan(bam, ref, regions, bed, truth, confident_bed, config, contig_map, shard_size, filters, thresholds)
+    for arrays, _, _ in _run(p, threads):
+        if len(arrays["label"]):
+            yield arrays
+
+
+def make_examples(bam: str | Path, ref: str | Path, out_dir: str | Path, regions: str | Sequence[Region] | None = None,
+                  bed: str | Path | None = None, truth: str | Path | None = None,
+                  confident_bed: str | Path | None = None, threads: int = 1,
+                  config: PileupConfig = PileupConfig(), contig_map: ContigMap | str | None = None,
+                  shard_size: int = DEFAULT_SHARD_SIZE, filters: ReadFilters = ReadFilters(),
+                  thresholds: CandidateThresholds = CandidateThresholds(),
+                  examples_per_file: int = 4000) -> dict:
+    """Write an examples folder `out_dir` (config, shards, summary.json) and return the summary.
+
+    The folder is built under a temporary name and renamed at the end, so an interrupted run leaves nothing.
+    """
+    t0 = time.perf_counter()
+    p = plan(bam, ref, regions, bed, truth, confident_bed, config, contig_map, shard_size, filters, thresholds)
+    out_dir = Path(out_dir)
+    if out_dir.exists() and any(out_dir.iterdir()):
+        if not (out_dir / ex.SUMMARY_FILENAME).exists() and not list(out_dir.glob(ex.SHARD_GLOB)):
+            raise InputError(f"{out_dir}: exists and is not an examples folder; choose another --out")
+    proposed: set[tuple] = set()
+    n_candidates = 0
+    with atomic_path(out_dir) as tmp:
+        tmp.mkdir(parents=True)
+        config.write(tmp)
+        writer = ex.ShardWriter(tmp, config, examples_per_file)
+        for arrays, keys, n_cand in _run(p, threads):
+            writer.add(arrays)
+            proposed.update(keys)
+            n_candidates += n_cand
+        writer.flush()
+        summary = {
+            "candidates": n_candidates,
+            "examples": writer.written,
+            "truth": p.truth.counts() if p.truth else {"SNP": 0, "INDEL": 0},
+            "truth_without_candidate": p.truth.without_candidate(proposed) if p.truth else {"SNP": 0, "INDEL": 0},
+        }
+        ex.write_summary(tmp, summary)
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+    log.info("make-examples: %d candidates, %d examples in %d shard file(s) in %.1f s -> %s", n_candidates,
+             writer.written, writer.index, time.perf_counter() - t0, out_dir)
+    return summary

@@ -1,0 +1,98 @@
+"""Open aligned reads (BAM/CRAM) safely: refuse empty, truncated, unsorted files; index when the index is missing."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from genoscreen.common.errors import InputError
+
+log = logging.getLogger(__name__)
+
+_BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
+
+
+def _index_candidates(path: Path) -> list[Path]:
+    suffix = ".crai" if path.suffix == ".cram" else ".bai"
+    alt = ".csi"
+    return [Path(str(path) + suffix), path.with_suffix(suffix), Path(str(path) + alt)]
+
+
+def ensure_index(path: str | Path) -> None:
+    """Index a coordinate-sorted BAM/CRAM that has no index; refuse clearly when that is impossible."""
+    import pysam
+
+    path = Path(path)
+    if any(p.exists() for p in _index_candidates(path)):
+        return
+    if not os.access(path.parent, os.W_OK):
+        raise InputError(
+            f"{path}: no index (.bai/.crai/.csi) and its folder is read-only; index a copy: "
+            f"`cp {path} DIR/ && samtools index DIR/{path.name}`"
+        )
+    log.info("%s: no index; indexing it", path)
+    try:
+        pysam.index(str(path))
+    except pysam.SamtoolsError as err:
+        text = str(err).lower()
+        if "unsorted" in text or "not sorted" in text or "no_coor" in text:
+            raise InputError(f"{path}: not sorted by coordinate; sort it: `samtools sort -o sorted.bam {path}`") from None
+        raise InputError(f"{path}: cannot be indexed ({str(err).strip().splitlines()[-1]}); is it a valid BAM/CRAM?") from None
+
+
+def open_alignments(path: str | Path, reference: str | Path | None = None, index: bool = True):
+    """Open a BAM/CRAM for region queries, after checking it is non-empty, complete, sorted and indexed.
+
+    `reference` is needed for CRAM. Returns a pysam.AlignmentFile.
+    """
+    import pysam
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: alignment file not found")
+    size = path.stat().st_size
+    if size == 0:
+        raise InputError(f"{path}: empty file (0 bytes); expected a coordinate-sorted BAM or CRAM")
+    with open(path, "rb") as handle:
+        magic = handle.read(4)
+        is_bgzf = magic[:2] == b"\x1f\x8b"
+        if is_bgzf:
+            handle.seek(max(0, size - 28))
+            if handle.read(28) != _BGZF_EOF:
+                raise InputError(
+                    f"{path}: truncated (no BGZF end-of-file marker); the file was cut short, copy or regenerate it"
+                )
+        elif magic != b"CRAM":
+            raise InputError(f"{path}: not a BAM or CRAM file (SAM text must be converted: `samtools sort -o out.bam {path}`)")
+    if magic == b"CRAM" and reference is None:
+        raise InputError(f"{path}: a CRAM needs its reference; pass --ref")
+    try:
+        bam = pysam.AlignmentFile(str(path), "rc" if magic == b"CRAM" else "rb",
+                                  reference_filename=str(reference) if reference else None)
+    except (OSError, ValueError) as err:
+        raise InputError(f"{path}: cannot read the alignment header ({err}); is the file complete?") from None
+    sort_order = bam.header.to_dict().get("HD", {}).get("SO")
+    if sort_order in ("unsorted", "queryname"):
+        bam.close()
+        raise InputError(
+            f"{path}: header says SO:{sort_order}; reads must be sorted by coordinate: "
+            f"`samtools sort -o sorted.bam {path} && samtools index sorted.bam`"
+        )
+    if not bam.references:
+        bam.close()
+        raise InputError(f"{path}: the header lists no contigs (@SQ); is this an unaligned BAM? Align it first")
+    if index:
+        ensure_index(path)
+        bam.close()
+        bam = pysam.AlignmentFile(str(path), "rc" if magic == b"CRAM" else "rb",
+                                  reference_filename=str(reference) if reference else None)
+        if magic != b"CRAM":
+            try:
+                mapped = sum(s.mapped for s in bam.get_index_statistics())
+            except ValueError:
+                mapped = None
+            if mapped == 0:
+                bam.close()
+                raise InputError(f"{path}: no aligned reads; nothing to call from")
+    return bam
