@@ -1,9 +1,151 @@
-"""CLI: variants commands."""
+"""CLI: variant-calling stage 1 (`make-examples`), the evaluator (`evaluate`) and `simulate-reads`."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import logging
+import sys
+
+log = logging.getLogger(__name__)
+
+
+def _add_region_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--regions", help="comma-separated regions CONTIG[:START-END] (1-based, inclusive), e.g. "
+                                     "chr20:10000001-10045000; default: every contig with reads")
+    p.add_argument("--bed", help="BED file of regions to work on (intersected with --regions when both are given)")
+    p.add_argument("--contig-map", help="rename contigs onto the reference's names when the BAM/VCF/BED use "
+                                        "another naming: 20=chr20,21=chr21 or a two-column file")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this module's sub-commands to the parser."""
+    me = sub.add_parser(
+        "make-examples",
+        help="aligned reads -> candidate variants -> pileup tensors (labelled with --truth)",
+        description="Find candidate variants in a BAM/CRAM and write one pileup tensor per candidate alt allele "
+                    "(and per pair of alts at multi-allelic sites) into an examples folder: pileup_config.json, "
+                    "examples-NNNNN.npz shards and summary.json.",
+    )
+    me.add_argument("--bam", required=True, help="coordinate-sorted BAM or CRAM (indexed, or indexed on the fly)")
+    me.add_argument("--ref", required=True, help="reference FASTA (plain or bgzipped, with .fai/.gzi)")
+    _add_region_args(me)
+    me.add_argument("--out", required=True, help="output examples folder (replaced atomically)")
+    me.add_argument("--truth", help="truth VCF: label each example 0/1/2 copies of its alt(s)")
+    me.add_argument("--confident-bed", help="with --truth: keep only candidates inside these confident regions")
+    me.add_argument("--threads", type=int, default=1, help="worker processes, one region shard each (default 1)")
+    me.add_argument("--shard-size", type=int, default=100_000, help="bp per region shard (default 100000)")
+    me.add_argument("--preset", default="default", help="pileup shape preset: default (64x33) or test (20x15)")
+    me.add_argument("--min-mapq", type=int, default=5, help="skip reads with mapping quality below (default 5)")
+    me.add_argument("--min-base-quality", type=int, default=10, help="skip bases with quality below (default 10)")
+    me.add_argument("--keep-duplicates", action="store_true", help="count reads flagged duplicate")
+    me.add_argument("--keep-secondary", action="store_true", help="count secondary alignments")
+    me.add_argument("--keep-supplementary", action="store_true", help="count supplementary alignments")
+    me.add_argument("--keep-qcfail", action="store_true", help="count reads flagged QC-fail")
+    me.add_argument("--min-alt-count", type=int, default=2, help="reads needed for an alt allele (default 2)")
+    me.add_argument("--min-snv-fraction", type=float, default=0.12, help="SNV allele fraction (default 0.12)")
+    me.add_argument("--min-indel-fraction", type=float, default=0.06, help="indel allele fraction (default 0.06)")
+    me.set_defaults(func=_make_examples)
+
+    ev = sub.add_parser(
+        "evaluate",
+        help="compare a call VCF with a truth VCF (hap.py-style SNP/INDEL precision, recall, F1)",
+        description="Normalise both VCFs (split multi-allelics, left-align, split MNPs), match allele and genotype "
+                    "inside --bed/--regions; a genotype mismatch counts as one FP and one FN. Prints a table; "
+                    "--json writes the figures as JSON.",
+    )
+    ev.add_argument("--truth", required=True, help="truth VCF (bgzipped+indexed or plain)")
+    ev.add_argument("--calls", required=True, help="call VCF to evaluate (non-PASS records are ignored)")
+    ev.add_argument("--ref", required=True, help="reference FASTA the VCFs are on")
+    ev.add_argument("--bed", help="confident regions: only variants inside count")
+    ev.add_argument("--regions", help="restrict to these regions (CONTIG[:START-END], comma-separated)")
+    ev.add_argument("--contig-map", help="rename VCF/BED contigs onto the reference's names, e.g. 20=chr20")
+    ev.add_argument("--json", dest="json_out", help="also write the figures to this JSON file ('-' for stdout)")
+    ev.set_defaults(func=_evaluate)
+
+    sr = sub.add_parser(
+        "simulate-reads",
+        help="simulate an aligned BAM of a genome carrying a truth VCF's variants (ART + bwa mem)",
+        description="Put the truth VCF's variants on two haplotypes of each region (unphased hets on a seeded random "
+                    "haplotype), simulate 2xL Illumina reads with ART (error profile learned from --profile-bam), "
+                    "align with bwa mem to the reference, sort and index. Writes OUT.bam, OUT.bam.bai, "
+                    "OUT.bam.confident.bed (regions minus their edges, intersected with --benchmark-bed) and "
+                    "OUT.bam.json.",
+    )
+    sr.add_argument("--ref", required=True, help="reference FASTA (plain or bgzipped, indexed)")
+    sr.add_argument("--truth", required=True, help="VCF of the genome's variants (e.g. a GIAB truth set)")
+    sr.add_argument("--regions", required=True, help="regions to simulate, CONTIG:START-END (1-based), comma-separated")
+    sr.add_argument("--out", required=True, help="output BAM path")
+    sr.add_argument("--coverage", type=float, default=30.0, help="mean read depth over both haplotypes (default 30)")
+    sr.add_argument("--profile-bam", help="real paired-end BAM to learn the ART quality/error profile from "
+                                          "(default: ART's built-in HiSeq 2500 profile)")
+    sr.add_argument("--read-length", type=int, help="read length (default 150, or the profile's if shorter)")
+    sr.add_argument("--fragment-mean", type=int, default=400, help="mean fragment length (default 400)")
+    sr.add_argument("--fragment-sd", type=int, default=50, help="fragment length s.d. (default 50)")
+    sr.add_argument("--benchmark-bed", help="truth's confident regions, intersected into OUT.bam.confident.bed")
+    sr.add_argument("--edge", type=int, default=600, help="bp dropped at each region end in the confident BED "
+                                                          "(coverage falls there; default 600)")
+    sr.add_argument("--seed", type=int, default=0, help="seed for haplotype assignment and ART (default 0)")
+    sr.add_argument("--threads", type=int, default=1, help="threads for bwa/samtools (default 1)")
+    sr.add_argument("--workdir", help="scratch folder, reused for the bwa index and ART profile "
+                                      "(default OUT.work next to OUT)")
+    sr.add_argument("--contig-map", help="rename VCF contigs onto the reference's names, e.g. 20=chr20")
+    sr.add_argument("--sample", default="SIM", help="read-group sample name (default SIM)")
+    sr.set_defaults(func=_simulate_reads)
+
+
+def _make_examples(args: argparse.Namespace) -> int:
+    from genoscreen.variants.candidates import CandidateThresholds, ReadFilters
+    from genoscreen.variants.make_examples import make_examples
+    from genoscreen.variants.pileup_config import PRESETS
+
+    from genoscreen.common.errors import InputError
+
+    if args.preset not in PRESETS:
+        raise InputError(f"--preset {args.preset}: unknown; choose one of {', '.join(PRESETS)}")
+    if args.threads < 1:
+        raise InputError("--threads must be >= 1")
+    summary = make_examples(
+        args.bam, args.ref, args.out, regions=args.regions, bed=args.bed, truth=args.truth,
+        confident_bed=args.confident_bed, threads=args.threads, config=PRESETS[args.preset],
+        contig_map=args.contig_map, shard_size=args.shard_size,
+        filters=ReadFilters(args.min_mapq, args.min_base_quality, args.keep_duplicates, args.keep_secondary,
+                            args.keep_supplementary, args.keep_qcfail),
+        thresholds=CandidateThresholds(args.min_alt_count, args.min_snv_fraction, args.min_indel_fraction),
+    )
+    json.dump(summary, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from genoscreen.common.io import atomic_open
+    from genoscreen.variants.evaluate import evaluate, format_table
+
+    result = evaluate(args.truth, args.calls, args.ref, bed=args.bed, regions=args.regions,
+                      contig_map=args.contig_map)
+    if args.json_out == "-":
+        json.dump(result, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    sys.stdout.write(format_table(result))
+    if args.json_out:
+        with atomic_open(args.json_out) as handle:
+            json.dump(result, handle, indent=2)
+            handle.write("\n")
+    return 0
+
+
+def _simulate_reads(args: argparse.Namespace) -> int:
+    from genoscreen.variants.regions import ContigMap
+    from genoscreen.variants.simulate import simulate_reads
+
+    info = simulate_reads(
+        args.ref, args.truth, args.regions, args.out, coverage=args.coverage, profile_bam=args.profile_bam,
+        read_length=args.read_length, fragment_mean=args.fragment_mean, fragment_sd=args.fragment_sd,
+        benchmark_bed=args.benchmark_bed, seed=args.seed, threads=args.threads, workdir=args.workdir,
+        edge=args.edge, contig_map=ContigMap.parse(args.contig_map), sample_name=args.sample,
+    )
+    json.dump(info, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0

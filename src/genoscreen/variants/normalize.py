@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable
 
 from genoscreen.common.errors import InputError
 from genoscreen.variants.regions import ContigMap, IntervalSet, Region, check_contigs
@@ -139,17 +139,19 @@ def read_alleles(vcf_path: str | Path, fasta, *, contig_map: ContigMap | None = 
     elif sample not in samples:
         raise InputError(f"{vcf_path}: sample {sample!r} not in the VCF (has {', '.join(samples)})")
     ref_names = list(fasta.references)
-    header_contigs = list(vcf.header.contigs)
     region_sets = IntervalSet(regions) if regions is not None else None
     bed_set = IntervalSet(bed) if bed is not None else None
     refseq = RefSeq(fasta)
     merged: dict[tuple, int] = {}
-    seen_contigs: set[str] = set()
+    ref_set = set(ref_names)
+    unknown: set[str] = set()
+    known = 0
     try:
         for rec in vcf:
-            if rec.contig not in seen_contigs:
-                seen_contigs.add(rec.contig)
-                check_contigs([rec.contig], ref_names, f"{vcf_path} ({what})", "the reference", contig_map)
+            if contig_map(rec.contig) not in ref_set:
+                unknown.add(rec.contig)
+                continue
+            known += 1
             if pass_only and not _passes(rec):
                 continue
             gt = rec.samples[sample].get("GT")
@@ -169,14 +171,12 @@ def read_alleles(vcf_path: str | Path, fasta, *, contig_map: ContigMap | None = 
                     merged[key] = min(2, merged.get(key, 0) + copies)
     except (OSError, ValueError) as err:
         raise InputError(f"{vcf_path}: unreadable record ({err})") from None
-    del header_contigs
+    if unknown and not known:
+        check_contigs(sorted(unknown), ref_names, f"{vcf_path} ({what})", "the reference", contig_map)
+    if unknown:
+        log.info("%s: skipped records on contigs absent from the reference: %s", vcf_path, ", ".join(sorted(unknown)[:5]))
     return [Allele(*k, copies=c) for k, c in sorted(merged.items(), key=lambda kv: (ref_names.index(kv[0][0]) if kv[0][0] in ref_names else 0, kv[0][1:]))]
 
 
 def alleles_by_key(alleles: Iterable[Allele]) -> dict[tuple, Allele]:
     return {a.key: a for a in alleles}
-
-
-def iter_types(alleles: Iterable[Allele]) -> Iterator[str]:
-    for a in alleles:
-        yield a.type
