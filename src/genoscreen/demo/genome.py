@@ -41,11 +41,15 @@ class DemoSpec:
     edge: int = 400  # no variants this close to a contig end; outside the confident BED
 
     def paths(self, out: str | Path) -> dict[str, Path]:
+        """Every file `generate` writes, indexes included."""
         out = Path(out)
-        files = {"reference": out / "genome.fa", "compounds": out / "kinase_inhibitors.smi"}
+        files = {"reference": out / "genome.fa", "reference.fai": out / "genome.fa.fai",
+                 "compounds": out / "kinase_inhibitors.smi"}
         for sample in self.samples:
             files[f"{sample}.bam"] = out / f"{sample}.bam"
+            files[f"{sample}.bai"] = out / f"{sample}.bam.bai"
             files[f"{sample}.truth"] = out / f"{sample}.truth.vcf.gz"
+            files[f"{sample}.tbi"] = out / f"{sample}.truth.vcf.gz.tbi"
             files[f"{sample}.bed"] = out / f"{sample}.confident.bed"
         return files
 

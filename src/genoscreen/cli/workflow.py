@@ -1,0 +1,146 @@
+"""CLI: the demo data set, the HTML report, and the workflow's gather steps (used by the Snakemake rules)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _key_value(text: str) -> tuple[str, str]:
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected NAME=PATH")
+    key, value = text.split("=", 1)
+    return key, value
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add `demo-data`, `report`, `concat-vcfs`, `split-compounds` and `merge-hits`."""
+    p = sub.add_parser(
+        "demo-data",
+        help="write the self-contained demo data set (genome, BAMs with known variants, truth, compounds)",
+        description=(
+            "Generate the demo the default workflow runs on: a seeded random genome, two samples with known SNPs and "
+            "indels (het and hom), 2x150 reads simulated with a position-dependent error model, aligned with mappy "
+            "into sorted indexed BAMs, truth VCFs, confident BEDs, and a few approved kinase inhibitors (.smi). "
+            "Deterministic: the same seed gives the same files."
+        ),
+    )
+    p.add_argument("--out", required=True, help="output folder (created)")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default: the demo's fixed seed)")
+    p.set_defaults(func=_demo_data)
+
+    p = sub.add_parser(
+        "report",
+        help="write the workflow's HTML report (variant metrics, call counts, affinity distribution, top hits)",
+        description="Collect the workflow's outputs into one self-contained HTML file with matplotlib plots.",
+    )
+    p.add_argument("--vcf", type=_key_value, action="append", default=[], metavar="SAMPLE=VCF", help="a sample's calls (repeat)")
+    p.add_argument("--evaluation", type=_key_value, action="append", default=[], metavar="SAMPLE=JSON",
+                   help="`genoscreen evaluate` JSON of a sample against its truth (repeat)")
+    p.add_argument("--hits", type=_key_value, action="append", default=[], metavar="NAME=TSV", help="a screening hits table (repeat)")
+    p.add_argument("--top-hits", type=int, default=10, help="hits listed per target (default 10)")
+    p.add_argument("--targets-shown", type=int, default=12, help="targets with a top-hits table (default 12)")
+    p.add_argument("--title", default="genoscreen report", help="page title")
+    p.add_argument("--out", required=True, help="output HTML file")
+    p.set_defaults(func=_report)
+
+    p = sub.add_parser(
+        "concat-vcfs",
+        help="gather shard VCFs of one sample into one sorted, bgzipped, tabix-indexed VCF",
+        description="Concatenate per-shard VCFs (pysam only; no bcftools needed), sort, drop duplicates at shard edges, index.",
+    )
+    p.add_argument("inputs", nargs="+", help="shard VCFs of one sample")
+    p.add_argument("--out", required=True, help="output .vcf.gz (a .tbi index is written beside it)")
+    p.set_defaults(func=_concat_vcfs)
+
+    p = sub.add_parser(
+        "split-compounds",
+        help="split a compound library into chunks for parallel screening (format kept)",
+        description="Split .smi/.tsv/.csv/.sdf (optionally gzipped) into contiguous chunks of near-equal size.",
+    )
+    p.add_argument("library", help="compound file")
+    p.add_argument("--out", nargs="+", required=True, help="chunk files to write (their number sets the chunk count)")
+    p.add_argument("--index", help="JSON file recording each chunk's first record and size")
+    p.set_defaults(func=_split_compounds)
+
+    p = sub.add_parser(
+        "merge-hits",
+        help="merge per-chunk screening hits: re-rank per target, keep the top K",
+        description="Merge `genoscreen screen` outputs of chunks of one library into one table sorted by target then rank.",
+    )
+    p.add_argument("inputs", nargs="+", help="per-chunk hits tables (TSV)")
+    p.add_argument("--out", required=True, help="merged hits TSV")
+    p.add_argument("--top-k", type=int, default=None, help="keep the K best compounds per target (default: all)")
+    p.add_argument("--errors", help="also merge the chunks' <hits>.errors.tsv into this file")
+    p.set_defaults(func=_merge_hits)
+
+
+def _demo_data(args: argparse.Namespace) -> int:
+    import json
+
+    from genoscreen.demo import DemoSpec, generate
+
+    spec = DemoSpec() if args.seed is None else DemoSpec(seed=args.seed)
+    summary = generate(args.out, spec)
+    json.dump(summary, sys.stdout, indent=1)
+    sys.stdout.write("\n")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from genoscreen.report import build_report
+
+    build_report(
+        args.out,
+        vcfs=dict(args.vcf),
+        evaluations=dict(args.evaluation),
+        hits=dict(args.hits),
+        top_hits=args.top_hits,
+        targets_shown=args.targets_shown,
+        title=args.title,
+    )
+    return 0
+
+
+def _concat_vcfs(args: argparse.Namespace) -> int:
+    from genoscreen.workflow.gather import concat_vcfs
+
+    concat_vcfs(args.inputs, args.out)
+    return 0
+
+
+def _split_compounds(args: argparse.Namespace) -> int:
+    from genoscreen.workflow.chunks import split_library
+
+    split_library(args.library, args.out, args.index)
+    return 0
+
+
+def _merge_hits(args: argparse.Namespace) -> int:
+    from genoscreen.workflow.gather import merge_hits
+
+    merge_hits(args.inputs, args.out, args.top_k, args.errors)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run only this module's commands (`python -m genoscreen.cli.workflow ...`), with the package's error handling."""
+    from genoscreen.cli import main as genoscreen_main
+
+    import genoscreen.cli as cli
+
+    parser = argparse.ArgumentParser(prog="genoscreen")
+    parser.add_argument("-v", "--verbose", action="count", default=0)
+    parser.add_argument("-q", "--quiet", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+    register(sub)
+    original = cli.build_parser
+    cli.build_parser = lambda: parser
+    try:
+        return genoscreen_main(argv)
+    finally:
+        cli.build_parser = original
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,252 @@
+"""The workflow's HTML report: variant metrics and accuracy, per-sample call counts, affinity distribution, top hits.
+
+One self-contained file (plots are inline PNGs), written atomically. Every figure says what it was measured on.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import logging
+from pathlib import Path
+
+from genoscreen.common.errors import InputError
+from genoscreen.common.io import atomic_open
+
+log = logging.getLogger(__name__)
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;max-width:1100px;color:#222}
+h1{font-size:1.6em} h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em} h3{margin-bottom:.3em}
+table{border-collapse:collapse;margin:.5em 0 1em} th,td{border:1px solid #ddd;padding:.25em .6em;text-align:right}
+th{background:#f4f4f4} td.l,th.l{text-align:left} .note{color:#666;font-size:.9em} img{max-width:100%}
+.grid{display:flex;flex-wrap:wrap;gap:1.5em} .grid>div{flex:0 0 auto}
+"""
+
+
+def call_counts(vcf: str | Path) -> dict[str, int]:
+    """Counts of a sample's calls: PASS SNPs / indels, het / hom-alt among PASS, and filtered records."""
+    import pysam
+
+    counts = {"records": 0, "PASS": 0, "SNP": 0, "INDEL": 0, "het": 0, "hom_alt": 0, "filtered": 0}
+    try:
+        vf = pysam.VariantFile(str(vcf))
+    except (OSError, ValueError) as err:
+        raise InputError(f"{vcf}: cannot read the VCF ({err})") from None
+    with vf:
+        sample = next(iter(vf.header.samples), None)
+        for rec in vf:
+            counts["records"] += 1
+            filters = list(rec.filter.keys())
+            if filters not in ([], ["PASS"]):
+                counts["filtered"] += 1
+                continue
+            counts["PASS"] += 1
+            alts = rec.alts or ()
+            if alts and all(len(a) == len(rec.ref) == 1 for a in alts):
+                counts["SNP"] += 1
+            else:
+                counts["INDEL"] += 1
+            if sample is not None:
+                gt = [a for a in (rec.samples[sample].get("GT") or ()) if a is not None]
+                if gt and len(set(gt)) == 1 and gt[0] != 0:
+                    counts["hom_alt"] += 1
+                elif any(a for a in gt):
+                    counts["het"] += 1
+    return counts
+
+
+def evaluation_rows(path: str | Path) -> list[dict]:
+    """SNP / INDEL rows (type, tp, fp, fn, precision, recall, f1) from a `genoscreen evaluate` JSON file.
+
+    Accepts the metrics per type at the top level or under a `metrics` key, with keys in any case.
+    """
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as err:
+        raise InputError(f"{path}: cannot read the evaluation JSON ({err})") from None
+    if isinstance(data, dict) and "metrics" in data:
+        data = data["metrics"]
+    if isinstance(data, list):
+        data = {str(row.get("type", row.get("Type", i))): row for i, row in enumerate(data)}
+    rows = []
+    for vtype, metrics in data.items():
+        if str(vtype).upper() not in ("SNP", "INDEL") or not isinstance(metrics, dict):
+            continue
+        m = {str(k).lower(): v for k, v in metrics.items()}
+        row = {"type": str(vtype).upper()}
+        for key, aliases in {
+            "tp": ("tp", "true_positives", "truth_tp"), "fp": ("fp", "false_positives", "query_fp"),
+            "fn": ("fn", "false_negatives", "truth_fn"), "precision": ("precision",), "recall": ("recall",),
+            "f1": ("f1", "f1_score"),
+        }.items():
+            row[key] = next((m[a] for a in aliases if a in m), None)
+        rows.append(row)
+    if not rows:
+        raise InputError(f"{path}: no SNP/INDEL metrics found; expected the JSON written by `genoscreen evaluate`")
+    return sorted(rows, key=lambda r: r["type"] != "SNP")
+
+
+def accuracy_lines(evaluations: dict[str, str | Path]) -> list[str]:
+    """One line per sample and type, e.g. for the workflow's closing message."""
+    lines = []
+    for sample, path in evaluations.items():
+        for row in evaluation_rows(path):
+            lines.append(
+                f"{sample} {row['type']:<5} precision {_fmt(row['precision'])} recall {_fmt(row['recall'])} "
+                f"F1 {_fmt(row['f1'])} (TP {row['tp']}, FP {row['fp']}, FN {row['fn']})"
+            )
+    return lines
+
+
+def _fmt(value, digits: int = 4) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _png(fig) -> str:
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    return f'<img alt="plot" src="data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}">'
+
+
+def _table(columns: list[str], rows: list[list], left: int = 1) -> str:
+    head = "".join(f'<th class="{"l" if i < left else ""}">{html.escape(c)}</th>' for i, c in enumerate(columns))
+    body = "".join(
+        "<tr>" + "".join(f'<td class="{"l" if i < left else ""}">{html.escape(_fmt(v))}</td>' for i, v in enumerate(row)) + "</tr>"
+        for row in rows
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _variants_section(vcfs: dict, evaluations: dict) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    parts = ["<h2>Variant calls</h2>"]
+    counts = {sample: call_counts(path) for sample, path in vcfs.items()}
+    keys = ["PASS", "SNP", "INDEL", "het", "hom_alt", "filtered"]
+    parts.append(_table(["sample", *keys], [[s, *(c[k] for k in keys)] for s, c in counts.items()]))
+    parts.append('<p class="note">SNP / INDEL / het / hom_alt count PASS records; filtered = RefCall, LowQual and other '
+                 "non-PASS records.</p>")
+    if counts:
+        fig, ax = plt.subplots(figsize=(1.6 + 1.2 * len(counts), 3))
+        names = list(counts)
+        snp = [counts[s]["SNP"] for s in names]
+        indel = [counts[s]["INDEL"] for s in names]
+        ax.bar(names, snp, label="SNP", color="#4477aa")
+        ax.bar(names, indel, bottom=snp, label="INDEL", color="#ee6677")
+        ax.set_ylabel("PASS calls")
+        ax.set_title("Calls per sample")
+        ax.legend(frameon=False)
+        parts.append(_png(fig))
+    if evaluations:
+        parts.append("<h2>Accuracy against the truth</h2>")
+        rows = []
+        for sample, path in evaluations.items():
+            for row in evaluation_rows(path):
+                rows.append([sample, row["type"], row["tp"], row["fp"], row["fn"], row["precision"], row["recall"], row["f1"]])
+        parts.append(_table(["sample", "type", "TP", "FP", "FN", "precision", "recall", "F1"], rows, left=2))
+        parts.append('<p class="note">Measured on each sample\'s calls against its truth VCF inside its confident BED '
+                     "(hap.py-style matching by <code>genoscreen evaluate</code>; a genotype error counts as FP and FN). "
+                     "For the demo the truth is the variants the simulator put into the reads.</p>")
+        fig, ax = plt.subplots(figsize=(1.6 + 1.4 * len(evaluations), 3))
+        width = 0.38
+        samples = list(evaluations)
+        for j, vtype in enumerate(("SNP", "INDEL")):
+            values = [next((r[7] for r in rows if r[0] == s and r[1] == vtype), None) or 0 for s in samples]
+            ax.bar([i + (j - 0.5) * width for i in range(len(samples))], values, width, label=vtype,
+                   color=("#4477aa", "#ee6677")[j])
+        ax.set_xticks(range(len(samples)), samples)
+        ax.set_ylim(0, 1.05)
+        ax.set_ylabel("F1")
+        ax.set_title("F1 per sample")
+        ax.legend(frameon=False, loc="lower right")
+        parts.append(_png(fig))
+    return "\n".join(parts)
+
+
+def _screening_section(hits: dict, top_hits: int, targets_shown: int) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    parts = ["<h2>Screening</h2>"]
+    for name, path in hits.items():
+        try:
+            table = pd.read_csv(path, sep="\t", dtype={"compound_id": str, "target_id": str})
+        except (OSError, ValueError) as err:
+            raise InputError(f"{path}: cannot read the hits table ({err})") from None
+        missing = {"compound_id", "target_id", "prediction"} - set(table.columns)
+        if missing:
+            raise InputError(f"{path}: missing column(s) {sorted(missing)}; expected the output of `genoscreen screen`")
+        parts.append(f"<h3>{html.escape(name)}</h3>")
+        parts.append(
+            f"<p>{table['compound_id'].nunique()} compounds × {table['target_id'].nunique()} targets: {len(table)} "
+            f"reported pairs (the top K per target); predicted affinity (pKd for a Davis model) "
+            f"min {table['prediction'].min():.2f}, median {table['prediction'].median():.2f}, "
+            f"max {table['prediction'].max():.2f}.</p>"
+        )
+        fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
+        axes[0].hist(table["prediction"], bins=40, color="#4477aa")
+        axes[0].set_xlabel("predicted affinity")
+        axes[0].set_ylabel("pairs")
+        axes[0].set_title("Distribution over reported pairs")
+        per_compound = table.groupby("compound_id")["prediction"].max().sort_values(ascending=False).head(25)
+        axes[1].barh(per_compound.index[::-1], per_compound.values[::-1], color="#228833")
+        axes[1].set_xlabel("best predicted affinity over targets")
+        axes[1].set_title("Compounds by their strongest target")
+        axes[1].tick_params(axis="y", labelsize=7)
+        parts.append(_png(fig))
+        best = table.groupby("target_id")["prediction"].max().sort_values(ascending=False)
+        parts.append(f"<p>Top {top_hits} compounds for the {min(targets_shown, len(best))} targets with the strongest "
+                     "predicted binder:</p><div class=\"grid\">")
+        for target in best.index[:targets_shown]:
+            rows = table[table["target_id"] == target].sort_values("prediction", ascending=False).head(top_hits)
+            parts.append(f"<div><b>{html.escape(str(target))}</b>"
+                         + _table(["rank", "compound", "prediction"],
+                                  [[i + 1, r.compound_id, float(r.prediction)] for i, r in enumerate(rows.itertuples())], left=2)
+                         + "</div>")
+        parts.append("</div>")
+    return "\n".join(parts)
+
+
+def build_report(
+    out: str | Path,
+    *,
+    vcfs: dict[str, str | Path] | None = None,
+    evaluations: dict[str, str | Path] | None = None,
+    hits: dict[str, str | Path] | None = None,
+    top_hits: int = 10,
+    targets_shown: int = 12,
+    title: str = "genoscreen report",
+) -> Path:
+    """Write the HTML report to `out` from the given per-sample VCFs, evaluation JSONs and hits tables."""
+    vcfs, evaluations, hits = dict(vcfs or {}), dict(evaluations or {}), dict(hits or {})
+    body = [f"<h1>{html.escape(title)}</h1>"]
+    if evaluations:
+        body.append("<p><b>Accuracy:</b><br>" + "<br>".join(html.escape(l) for l in accuracy_lines(evaluations)) + "</p>")
+    if vcfs:
+        body.append(_variants_section(vcfs, evaluations))
+    if hits:
+        body.append(_screening_section(hits, top_hits, targets_shown))
+    if not (vcfs or hits):
+        body.append("<p>No variant calls or screening hits were given.</p>")
+    page = (f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
+            f"<style>{_STYLE}</style></head><body>{''.join(body)}</body></html>\n")
+    with atomic_open(out) as handle:
+        handle.write(page)
+    log.info("wrote %s", out)
+    return Path(out)

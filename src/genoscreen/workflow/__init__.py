@@ -1,0 +1,1 @@
+"""Library behind the Snakemake workflow: config and sample-sheet validation, shards, VCF gather, compound chunks."""

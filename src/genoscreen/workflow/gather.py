@@ -1,0 +1,121 @@
+"""Gather per-shard outputs into one file: VCFs (pysam only, no bcftools) and screening hits (exact top-K)."""
+
+from __future__ import annotations
+
+import csv
+import logging
+from pathlib import Path
+
+from genoscreen.common.errors import InputError
+from genoscreen.common.io import atomic_open, atomic_path
+
+log = logging.getLogger(__name__)
+
+
+def concat_vcfs(inputs: list[str | Path], out: str | Path) -> int:
+    """Concatenate shard VCFs (same samples, shards in genome order) into one sorted, bgzipped, tabix-indexed VCF.
+
+    Records are re-sorted by (contig order of the header, position) and exact duplicates at shard edges dropped, so
+    the result is valid even if two shards both emit a site on their border. Returns the number of records.
+    """
+    import pysam
+
+    if not inputs:
+        raise InputError("concat-vcfs: no input VCFs")
+    out = Path(out)
+    files = [pysam.VariantFile(str(p)) for p in inputs]
+    header = files[0].header.copy()
+    samples = list(header.samples)
+    for path, vf in zip(inputs, files):
+        if list(vf.header.samples) != samples:
+            raise InputError(f"{path}: samples {list(vf.header.samples)} differ from {inputs[0]}'s {samples}; gather shards of one sample only")
+        for contig in vf.header.contigs.values():
+            if contig.name not in header.contigs:
+                header.contigs.add(contig.name, length=contig.length)
+        for rec in vf.header.records:
+            if rec.type in ("INFO", "FORMAT", "FILTER") and rec.get("ID") not in _ids(header, rec.type):
+                header.add_record(rec)
+    order = {name: i for i, name in enumerate(header.contigs)}
+    records = []
+    for vf in files:
+        for rec in vf:
+            records.append((order[rec.contig], rec.pos, rec.ref, rec.alts, str(rec)))
+        vf.close()
+    records.sort(key=lambda r: (r[0], r[1], r[2], r[3] or ()))
+    kept, last = 0, None
+    with atomic_path(out) as tmp:
+        plain = tmp.with_name(tmp.name.removesuffix(".gz"))
+        try:
+            with open(plain, "w") as handle:
+                handle.write(str(header))
+                for key in records:
+                    if key == last:
+                        continue
+                    last = key
+                    handle.write(key[4])
+                    kept += 1
+            pysam.tabix_compress(str(plain), str(tmp), force=True)
+        finally:
+            plain.unlink(missing_ok=True)
+    pysam.tabix_index(str(out), preset="vcf", force=True)
+    log.info("%s: %d records from %d shards", out, kept, len(inputs))
+    return kept
+
+
+def _ids(header, kind: str) -> set:
+    return set({"INFO": header.info, "FORMAT": header.formats, "FILTER": header.filters}[kind].keys())
+
+
+HIT_COLUMNS = ("compound_id", "target_id", "prediction", "rank")
+
+
+def merge_hits(inputs: list[str | Path], out: str | Path, top_k: int | None = None, errors_out: str | Path | None = None) -> int:
+    """Merge per-chunk hit tables into one: re-rank within each target, keep the top K, sort by target then rank.
+
+    Each chunk kept its own top K, so the global top K is exact. Targets keep the order of their first appearance.
+    Per-chunk errors files (`<chunk>.errors.tsv`, when present) are concatenated into `errors_out`.
+    """
+    import pandas as pd
+
+    frames = []
+    for path in inputs:
+        frame = pd.read_csv(path, sep="\t", dtype={"compound_id": str, "target_id": str})
+        missing = set(HIT_COLUMNS) - set(frame.columns)
+        if missing:
+            raise InputError(f"{path}: missing column(s) {sorted(missing)}; expected the output of `genoscreen screen`")
+        frames.append(frame)
+    hits = pd.concat(frames, ignore_index=True)
+    target_order = {t: i for i, t in enumerate(dict.fromkeys(hits["target_id"]))}
+    hits["_target"] = hits["target_id"].map(target_order)
+    hits["_seq"] = range(len(hits))
+    hits = hits.sort_values(["_target", "prediction", "_seq"], ascending=[True, False, True], kind="stable")
+    hits["rank"] = hits.groupby("_target").cumcount() + 1
+    if top_k:
+        hits = hits[hits["rank"] <= top_k]
+    hits = hits.drop(columns=["_target", "_seq"])
+    with atomic_open(out) as handle:
+        hits.to_csv(handle, sep="\t", index=False, float_format="%.4f")
+    if errors_out is not None:
+        _merge_errors(inputs, errors_out)
+    return len(hits)
+
+
+def _merge_errors(inputs: list[str | Path], errors_out: str | Path) -> None:
+    rows, header = [], None
+    for path in inputs:
+        err = Path(f"{path}.errors.tsv")
+        if not err.exists():
+            err = Path(str(path).removesuffix(".tsv") + ".errors.tsv")
+        if not err.exists():
+            continue
+        with open(err, newline="") as handle:
+            reader = csv.reader(handle, delimiter="\t")
+            file_header = next(reader, None)
+            if file_header is None:
+                continue
+            header = header or ["chunk", *file_header]
+            rows += [[Path(path).name.split(".")[0], *row] for row in reader]
+    with atomic_open(errors_out) as handle:
+        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
+        writer.writerow(header or ["chunk", "row", "compound_id", "reason"])
+        writer.writerows(rows)

@@ -1,0 +1,27 @@
+# The HTML report: call counts per sample, accuracy against truth, affinity distribution, top hits per target.
+
+
+rule report:
+    input:
+        vcfs=expand("results/variants/{sample}.vcf.gz", sample=SAMPLES),
+        evaluations=expand("results/variants/{sample}.eval.json", sample=samples_with_truth()),
+        hits=expand("results/screening/{name}.hits.tsv", name=LIBRARIES),
+    output:
+        "results/report.html",
+    params:
+        cmd=GSW,
+        args=report_args,
+        top_hits=config["report"]["top_hits"],
+        targets_shown=config["report"]["targets_shown"],
+    log:
+        "logs/report.log",
+    benchmark:
+        "benchmarks/report.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+    conda:
+        ENV
+    shell:
+        "{params.cmd} report {params.args} --top-hits {params.top_hits} --targets-shown {params.targets_shown} "
+        "--out {output} 2> {log}"

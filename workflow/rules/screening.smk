@@ -1,0 +1,73 @@
+# Screening: every compound of each library against every target of the panel (or FASTA), in
+# `screening.chunks` chunks per library; each chunk keeps its top K per target, so the merged top K is exact.
+
+rule split_compounds:
+    input:
+        lambda wildcards: LIBRARIES[wildcards.name],
+    output:
+        temp(expand("results/work/screening/{{name}}/chunk{chunk}{{fmt}}", chunk=CHUNKS)),
+    params:
+        cmd=GSW,
+    log:
+        "logs/split_compounds/{name}{fmt}.log",
+    benchmark:
+        "benchmarks/split_compounds/{name}{fmt}.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+    conda:
+        ENV
+    shell:
+        "{params.cmd} split-compounds {input} --out {output} 2> {log}"
+
+
+rule screen_chunk:
+    input:
+        compounds="results/work/screening/{name}/chunk{chunk}{fmt}",
+        model=SCREEN["model"],
+        targets=SCREEN["targets"] or [],
+    output:
+        temp("results/work/screening/{name}/chunk{chunk}{fmt}.hits.tsv"),
+    params:
+        targets=screen_targets_arg(),
+        top_k=SCREEN["top_k"],
+        min_affinity=f"--min-affinity {SCREEN['min_affinity']}" if SCREEN["min_affinity"] is not None else "",
+    log:
+        "logs/screen/{name}/chunk{chunk}{fmt}.log",
+    benchmark:
+        "benchmarks/screen/{name}/chunk{chunk}{fmt}.tsv"
+    threads: res("screen", "threads")
+    resources:
+        mem_mb=res("screen", "mem_mb"),
+    conda:
+        ENV
+    shell:
+        "genoscreen screen --model {input.model} --compounds {input.compounds} {params.targets} "
+        "--top-k {params.top_k} {params.min_affinity} --out {output} 2> {log}"
+
+
+rule merge_hits:
+    input:
+        lambda wildcards: expand(
+            "results/work/screening/{name}/chunk{chunk}{fmt}.hits.tsv",
+            name=wildcards.name,
+            chunk=CHUNKS,
+            fmt=library_fmt(wildcards.name),
+        ),
+    output:
+        hits="results/screening/{name}.hits.tsv",
+        errors="results/screening/{name}.errors.tsv",
+    params:
+        cmd=GSW,
+        top_k=SCREEN["top_k"],
+    log:
+        "logs/merge_hits/{name}.log",
+    benchmark:
+        "benchmarks/merge_hits/{name}.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+    conda:
+        ENV
+    shell:
+        "{params.cmd} merge-hits {input} --out {output.hits} --top-k {params.top_k} --errors {output.errors} 2> {log}"
