@@ -22,6 +22,7 @@ SAMPLES = PLAN.samples
 SHARDS = PLAN.shard_regions
 LIBRARIES = PLAN.libraries
 SCREEN = config["screening"]
+REAL_VAL = {v["name"]: v for v in config["training"]["caller"]["val_examples"]}
 CHUNKS = [f"{i:03d}" for i in range(SCREEN["chunks"])]
 
 
@@ -92,3 +93,13 @@ def report_args(wildcards, input):
     args += [f"--evaluation {s}={p}" for s, p in zip(samples_with_truth(), input.evaluations)]
     args += [f"--hits {n}={p}" for n, p in zip(LIBRARIES, input.hits)]
     return " ".join(args)
+
+
+def caller_val_examples():
+    """Validation examples of train-caller: the held-back simulated region(s), then the real sets (last = selection)."""
+    caller = config["training"]["caller"]
+    val = []
+    if caller["val_regions"]:
+        val += expand("results/training/caller/examples/val.cov{coverage}", coverage=caller["val_coverages"])
+    val += expand("results/training/caller/examples/real.{name}", name=REAL_VAL)
+    return val
