@@ -1,9 +1,293 @@
-"""CLI: affinity commands."""
+"""CLI: `genoscreen affinity train|cv|predict|evaluate` — thin wrappers over genoscreen.affinity."""
 
 from __future__ import annotations
 
 import argparse
+import logging
+
+log = logging.getLogger(__name__)
+
+PRESET_CHOICES = ("davis", "kiba", "test")
+
+
+def _add_inputs(p: argparse.ArgumentParser, labels: bool) -> None:
+    p.add_argument("--drugs", required=True, metavar="FILE",
+                   help="compounds: .smi (SMILES id), .tsv/.csv with 'smiles' and 'drug_id'/'compound_id'/'id', or .sdf; "
+                        "optionally gzipped")
+    p.add_argument("--targets", required=True, metavar="FASTA", help="protein sequences (FASTA, optionally gzipped)")
+    p.add_argument("--pairs", required=True, metavar="TSV",
+                   help="pairs TSV with drug_id, target_id" + (", a label column and a fold column" if labels else ""))
+    p.add_argument("--errors", metavar="TSV",
+                   help="write compounds with invalid SMILES here (row, id, smiles, reason); default: OUT-based name")
+
+
+def _add_training(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--preset", required=True, choices=PRESET_CHOICES,
+                   help="named config: max lengths, kernel sizes, batching (davis 85/1200, kiba 100/1000; test = tiny CPU model)")
+    p.add_argument("--epochs", type=int, help="training epochs (default: the preset's, 100)")
+    p.add_argument("--seed", type=int, help="random seed for initialisation, dropout and batch order (default 0)")
+    p.add_argument("--kernel-drug", type=int, help="SMILES convolution kernel size (overrides the preset)")
+    p.add_argument("--kernel-target", type=int, help="protein convolution kernel size (overrides the preset)")
+    p.add_argument("--patience", type=int, help="early-stopping patience in epochs when a validation fold is used")
+    p.add_argument("--time-budget", type=float, metavar="SECONDS",
+                   help="start no new epoch after this many seconds (the run ends cleanly, results written)")
+
+
+def _config(args):
+    from genoscreen.affinity.configs import get_preset
+
+    return get_preset(args.preset, epochs=args.epochs, seed=args.seed, kernel_drug=args.kernel_drug,
+                      kernel_target=args.kernel_target, patience=args.patience)
+
+
+def _command_line() -> str:
+    import shlex
+    import sys
+
+    return " ".join(shlex.quote(a) for a in ["genoscreen", *sys.argv[1:]])
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add this module's sub-commands to the parser."""
+    """Add `affinity` and its sub-commands."""
+    parser = sub.add_parser(
+        "affinity",
+        help="drug-target binding affinity: train, cross-validate, predict, evaluate (DeepDTA)",
+        description="DeepDTA binding-affinity model (Öztürk et al. 2018) in JAX/Flax: train, cross-validate, "
+                    "predict and evaluate.",
+    )
+    affinity_sub = parser.add_subparsers(dest="affinity_command", metavar="COMMAND", required=True)
+
+    p = affinity_sub.add_parser("train", help="train a model directory (config.json, weights.msgpack, MODEL_CARD.md)",
+                                description="Train DeepDTA. Without --val-fold all pairs are used for --epochs epochs; "
+                                            "with --val-fold K, fold K is held out for early stopping and the best "
+                                            "epoch's weights are kept.")
+    _add_inputs(p, labels=True)
+    _add_training(p)
+    p.add_argument("--out", required=True, metavar="MODEL_DIR", help="model directory to write")
+    p.add_argument("--val-fold", type=int, metavar="K", help="early stopping on this fold (taken out of training)")
+    p.add_argument("--train-folds", type=int, nargs="+", metavar="K", help="train only on these folds (default: all)")
+    p.add_argument("--cv-summary", metavar="JSON", help="cv_summary.json of `affinity cv` to cite in the model card")
+    p.set_defaults(func=run_train)
+
+    p = affinity_sub.add_parser("cv", help="k-fold cross-validation over the pairs' fold column",
+                                description="For each fold k: train on the other folds for --epochs epochs, score "
+                                            "fold k. Writes cv_metrics.tsv (every metric per fold, mean and sd), "
+                                            "learning_curve.tsv and cv_summary.json into --out; prints the table.")
+    _add_inputs(p, labels=True)
+    _add_training(p)
+    p.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    p.add_argument("--folds", type=int, nargs="+", metavar="K", help="test folds to run (default: all)")
+    p.add_argument("--inner-val", action="store_true",
+                   help="early stopping on fold k+1 (training on the remaining folds) instead of fixed epochs")
+    p.add_argument("--monitor-every", type=int, default=5, metavar="N",
+                   help="score the held-out fold every N epochs for the learning curve (default 5)")
+    p.set_defaults(func=run_cv)
+
+    p = affinity_sub.add_parser("predict", help="predict affinities for pairs with a trained model",
+                                description="Writes a TSV with drug_id, target_id, prediction: one row per input "
+                                            "pair in input order (NA where the drug's SMILES is invalid).")
+    p.add_argument("--model", required=True, metavar="MODEL_DIR", help="model directory (e.g. resources/models/dta-davis)")
+    _add_inputs(p, labels=False)
+    p.add_argument("--out", required=True, metavar="TSV", help="predictions TSV to write")
+    p.set_defaults(func=run_predict)
+
+    p = affinity_sub.add_parser("evaluate", help="metrics of predictions against labels",
+                                description="CI (exact, all comparable pairs), MSE, Pearson, Spearman, r_m^2 "
+                                            "(DeepDTA's definition) and AUPR; prints a two-column TSV.")
+    p.add_argument("--predictions", required=True, metavar="TSV", help="output of `affinity predict`")
+    p.add_argument("--labels", required=True, metavar="TSV", help="pairs TSV with drug_id, target_id and a label column")
+    p.add_argument("--threshold", type=float,
+                   help="label threshold for AUPR (default: 12.1 for a kiba_score column, else 7.0 = pKd)")
+    p.add_argument("--out", metavar="JSON", help="also write the metrics as JSON")
+    p.set_defaults(func=run_evaluate)
+
+    from genoscreen.cli import screen as screen_module
+
+    register_panels = getattr(screen_module, "register_panels", None)
+    if register_panels is not None:
+        register_panels(affinity_sub)
+
+
+def _errors_path(args, default_stem):
+    from pathlib import Path
+
+    return Path(args.errors) if args.errors else Path(f"{default_stem}.invalid_smiles.tsv")
+
+
+def run_train(args) -> int:
+    import time
+    from pathlib import Path
+
+    import numpy as np
+
+    from genoscreen.affinity import train as T
+    from genoscreen.affinity.card import render_model_card
+    from genoscreen.affinity.checkpoint import save_model
+    from genoscreen.common.errors import InputError
+
+    config = _config(args)
+    out = Path(args.out)
+    data, _, _ = T.load_inputs(args.drugs, args.targets, args.pairs, config,
+                               _errors_path(args, out.with_name(out.name)), require_labels=True)
+    index = np.arange(data.n_pairs)
+    if args.train_folds is not None:
+        index = T.fold_indices(data, args.train_folds)
+    val_index = None
+    if args.val_fold is not None:
+        val_index = T.fold_indices(data, [args.val_fold])
+        if len(val_index) == 0:
+            raise InputError(f"{args.pairs}: --val-fold {args.val_fold}: no pair has this fold")
+        index = np.setdiff1d(index, val_index)
+    if len(index) == 0:
+        raise InputError(f"{args.pairs}: no training pairs left after the fold selection")
+    start = time.time()
+    work = out.with_name(f".{out.name}.train_state")
+    result = T.fit(config, data, index, val_index=val_index, checkpoint_dir=work,
+                   deadline=start + args.time_budget if args.time_budget else None)
+    summary = {
+        "command": _command_line(),
+        "preset": config.preset,
+        "inputs": {"drugs": str(args.drugs), "targets": str(args.targets), "pairs": str(args.pairs)},
+        "n_train_pairs": int(len(index)),
+        "n_drugs": len(data.drug_ids),
+        "n_targets": len(data.target_ids),
+        "train_folds": sorted(int(f) for f in np.unique(data.folds[index])) if data.folds is not None else None,
+        "val_fold": args.val_fold,
+        "epochs_run": result.epochs_run,
+        "best_epoch": result.best_epoch,
+        "stopped": result.stopped,
+        "steps": result.steps,
+        "wall_s": round(result.wall_s, 1),
+        "device": T.device_description(),
+        "history": result.history,
+    }
+    if val_index is not None:
+        from genoscreen.affinity.metrics import evaluate
+
+        pred = T.predict(result.model, data.subset(val_index))
+        summary["val_metrics"] = evaluate(data.labels[val_index], pred, config.aupr_threshold)
+    cv = None
+    if args.cv_summary:
+        import json
+
+        cv = json.loads(Path(args.cv_summary).read_text())
+    save_model(result.model, config, out, card=render_model_card(config, summary, cv), training=summary)
+    import shutil
+
+    shutil.rmtree(work, ignore_errors=True)
+    log.info("model written to %s (%d epochs, %s, %.0f s)", out, result.epochs_run, result.stopped, result.wall_s)
+    return 0
+
+
+def run_cv(args) -> int:
+    import json
+    import time
+    from pathlib import Path
+
+    from genoscreen.affinity import train as T
+    from genoscreen.common.io import atomic_open
+
+    config = _config(args)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    data, _, _ = T.load_inputs(args.drugs, args.targets, args.pairs, config, _errors_path(args, out / "drugs"),
+                               require_labels=True)
+    start = time.time()
+    table, details = T.cross_validate(
+        config, data, folds=args.folds, inner_validation=args.inner_val, work_dir=out / "work",
+        deadline=start + args.time_budget if args.time_budget else None, monitor_every=args.monitor_every,
+    )
+    wall = time.time() - start
+    with atomic_open(out / "cv_metrics.tsv") as handle:
+        table.to_csv(handle, sep="\t", index=False, float_format="%.6g")
+    curve = T.learning_curve(details)
+    with atomic_open(out / "learning_curve.tsv") as handle:
+        curve.to_csv(handle, sep="\t", index=False, float_format="%.6g")
+    summary = {
+        "command": _command_line(),
+        "preset": config.preset,
+        "config": config.to_dict(),
+        "inputs": {"drugs": str(args.drugs), "targets": str(args.targets), "pairs": str(args.pairs)},
+        "inner_validation": bool(args.inner_val),
+        "device": T.device_description(),
+        "wall_s": round(wall, 1),
+        "folds": details,
+        "table": json.loads(table.to_json(orient="records")),
+    }
+    with atomic_open(out / "cv_summary.json") as handle:
+        json.dump(summary, handle, indent=1)
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    mean, sd = table.iloc[-2], table.iloc[-1]
+    print("CV " + "  ".join(f"{m} {mean[m]:.4f} ± {sd[m]:.4f}" for m in ("ci", "mse", "rm2", "aupr")))
+    return 0
+
+
+def run_predict(args) -> int:
+    from pathlib import Path
+
+    import numpy as np
+
+    from genoscreen.affinity import train as T
+    from genoscreen.affinity.checkpoint import load_model
+    from genoscreen.common.io import atomic_open
+
+    model, config = load_model(args.model)
+    out = Path(args.out)
+    data, pairs, usable = T.load_inputs(args.drugs, args.targets, args.pairs, config,
+                                        _errors_path(args, out.with_name(out.name)))
+    pred = np.full(len(pairs), np.nan)
+    pred[usable] = T.predict(model, data)
+    frame = pairs[["drug_id", "target_id"]].copy()
+    frame["prediction"] = pred
+    with atomic_open(out) as handle:
+        frame.to_csv(handle, sep="\t", index=False, float_format="%.5f", na_rep="NA")
+    log.info("%d predictions written to %s", int(usable.sum()), out)
+    return 0
+
+
+def run_evaluate(args) -> int:
+    import json
+
+    import pandas as pd
+
+    from genoscreen.affinity.data import read_pairs
+    from genoscreen.affinity.metrics import METRIC_NAMES, evaluate
+    from genoscreen.common.errors import InputError
+    from genoscreen.common.io import atomic_open
+
+    labels = read_pairs(args.labels)
+    if "label" not in labels:
+        raise InputError(f"{args.labels}: no label column; give the pairs file with labels")
+    try:
+        preds = pd.read_csv(args.predictions, sep="\t", dtype={"drug_id": str, "target_id": str})
+    except (OSError, pd.errors.ParserError) as err:
+        raise InputError(f"{args.predictions}: cannot read ({err}); give the TSV from `affinity predict`") from err
+    missing = [c for c in ("drug_id", "target_id", "prediction") if c not in preds]
+    if missing:
+        raise InputError(f"{args.predictions}: missing column(s) {', '.join(missing)}; give `affinity predict` output")
+    keys = ["drug_id", "target_id"]
+    for frame, name in ((labels, args.labels), (preds, args.predictions)):
+        dup = frame.duplicated(keys)
+        if dup.any():
+            row = frame[dup].iloc[0]
+            raise InputError(f"{name}: pair {row.drug_id}/{row.target_id} appears more than once; pairs must be unique")
+    merged = labels.merge(preds[keys + ["prediction"]], on=keys, how="left")
+    absent = merged["prediction"].isna()
+    if absent.any():
+        row = merged[absent].iloc[0]
+        raise InputError(
+            f"{args.predictions}: no prediction for {int(absent.sum())} labelled pair(s), e.g. "
+            f"{row.drug_id}/{row.target_id}; predict all pairs of {args.labels}"
+        )
+    threshold = args.threshold
+    if threshold is None:
+        threshold = 12.1 if str(labels.attrs.get("label_name", "")).lower() == "kiba_score" else 7.0
+    metrics = evaluate(merged["label"].to_numpy(), merged["prediction"].to_numpy(), threshold)
+    print("metric\tvalue")
+    for name in METRIC_NAMES:
+        print(f"{name}\t{metrics[name]:.6g}" if name != "n" else f"n\t{metrics['n']}")
+    print(f"aupr_threshold\t{threshold:g}")
+    if args.out:
+        with atomic_open(args.out) as handle:
+            json.dump({**metrics, "aupr_threshold": threshold}, handle, indent=2)
+    return 0

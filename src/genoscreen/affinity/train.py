@@ -1,0 +1,526 @@
+"""Training, prediction and cross-validation of DeepDTA (a library; the CLI in genoscreen.cli.affinity is thin).
+
+Block batching: a step gathers the distinct drugs and targets of its pairs into fixed-size padded index arrays,
+encodes each of them once, and scores all its pairs by gathering the shared features (`DeepDTA.score_pairs`).
+Batches are cut from pairs ordered by target block then by a random drug order, so a step of 256 pairs encodes
+only a handful of proteins. The per-pair path (every pair encodes its own drug and protein) is the same step with
+"unique" arrays equal to the pairs' own indices, used by bench/affinity_train.py for the speed comparison.
+Steps run in `lax.scan` chunks of fixed length (padded with empty batches that leave the state unchanged), so a
+preset compiles once and Python dispatches once per chunk.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import logging
+import math
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pandas as pd
+from flax import nnx, serialization
+
+from genoscreen.affinity.configs import AffinityConfig
+from genoscreen.affinity.featurize import encode_proteins, encode_smiles
+from genoscreen.affinity.metrics import concordance_index, evaluate
+from genoscreen.affinity.model import DeepDTA, build_model
+from genoscreen.common.errors import InputError
+from genoscreen.common.io import atomic_open
+
+log = logging.getLogger(__name__)
+
+STEPS_PER_CALL = 16
+ENCODE_CHUNK = 256
+SCORE_CHUNK = 8192
+
+
+@dataclasses.dataclass
+class AffinityData:
+    """Encoded inputs: token tables for distinct drugs/targets and pairs as indices into them."""
+
+    drug_ids: list[str]
+    target_ids: list[str]
+    drug_tokens: np.ndarray  # int32 [n_drugs, max_drug_len]
+    target_tokens: np.ndarray  # int32 [n_targets, max_target_len]
+    pair_drug: np.ndarray  # int32 [n_pairs]
+    pair_target: np.ndarray  # int32 [n_pairs]
+    labels: np.ndarray | None  # float32 [n_pairs]
+    folds: np.ndarray | None  # int64 [n_pairs]
+
+    @property
+    def n_pairs(self) -> int:
+        return len(self.pair_drug)
+
+    def subset(self, index: np.ndarray) -> "AffinityData":
+        return dataclasses.replace(
+            self,
+            pair_drug=self.pair_drug[index],
+            pair_target=self.pair_target[index],
+            labels=None if self.labels is None else self.labels[index],
+            folds=None if self.folds is None else self.folds[index],
+        )
+
+
+def prepare_data(
+    drug_ids: list[str], smiles: list[str], targets: dict[str, str], pairs: pd.DataFrame, config: AffinityConfig
+) -> AffinityData:
+    """Encode drugs/targets with the config's max lengths and map pairs to row indices (ids must all be known)."""
+    drug_tokens, _ = encode_smiles(smiles, config.max_drug_len)
+    target_ids = list(targets)
+    target_tokens, _ = encode_proteins([targets[t] for t in target_ids], config.max_target_len)
+    drug_row = pd.Series(np.arange(len(drug_ids)), index=drug_ids)
+    target_row = pd.Series(np.arange(len(target_ids)), index=target_ids)
+    return AffinityData(
+        drug_ids=list(drug_ids),
+        target_ids=target_ids,
+        drug_tokens=drug_tokens,
+        target_tokens=target_tokens,
+        pair_drug=drug_row.reindex(pairs["drug_id"]).to_numpy().astype(np.int32),
+        pair_target=target_row.reindex(pairs["target_id"]).to_numpy().astype(np.int32),
+        labels=pairs["label"].to_numpy(np.float32) if "label" in pairs else None,
+        folds=pairs["fold"].to_numpy() if "fold" in pairs else None,
+    )
+
+
+def load_inputs(
+    drugs_path, targets_path, pairs_path, config: AffinityConfig, errors_path=None, require_labels: bool = False
+) -> tuple[AffinityData, pd.DataFrame, np.ndarray]:
+    """Read and encode the three inputs of train/cv/predict.
+
+    Returns (data over the usable pairs, the pairs table as read, boolean mask of usable pairs). Pairs whose drug
+    had an invalid SMILES are not usable (counted, warned); an id absent from the drugs or targets file is an
+    InputError.
+    """
+    from genoscreen.affinity.data import check_pair_ids, load_compounds, read_pairs, read_targets
+
+    drug_ids, smiles, invalid = load_compounds(drugs_path, errors_path)
+    targets = read_targets(targets_path)
+    pairs = read_pairs(pairs_path)
+    if require_labels and "label" not in pairs:
+        raise InputError(f"{pairs_path}: no label column; training needs one (e.g. 'label', 'pkd' or 'kiba_score')")
+    invalid_ids = {rec[1] for rec in invalid}
+    check_pair_ids(pairs, drug_ids, targets, pairs_path, drugs_path, targets_path, invalid_ids)
+    usable = ~pairs["drug_id"].isin(invalid_ids).to_numpy()
+    if not usable.all():
+        log.warning("%d pair(s) use a drug with an invalid SMILES and are skipped", int((~usable).sum()))
+    if not usable.any():
+        raise InputError(f"{pairs_path}: no pair has a valid drug; see the errors file")
+    data = prepare_data(drug_ids, smiles, targets, pairs[usable].reset_index(drop=True), config)
+    return data, pairs, usable
+
+
+# ----------------------------------------------------------------------------------------------- batch plans
+
+
+def _pack(order, pair_drug, pair_target, labels, max_pairs, max_drugs, max_targets) -> list[tuple]:
+    """Greedy cut of pairs (in `order`) into batches within the pair/drug/target caps."""
+    batches = []
+    cur: list[int] = []
+    drugs: dict[int, int] = {}
+    targets: dict[int, int] = {}
+    for i in order.tolist():
+        d, t = int(pair_drug[i]), int(pair_target[i])
+        if cur and (
+            len(cur) == max_pairs
+            or (d not in drugs and len(drugs) == max_drugs)
+            or (t not in targets and len(targets) == max_targets)
+        ):
+            batches.append((cur, drugs, targets))
+            cur, drugs, targets = [], {}, {}
+        drugs.setdefault(d, len(drugs))
+        targets.setdefault(t, len(targets))
+        cur.append(i)
+    if cur:
+        batches.append((cur, drugs, targets))
+    return batches
+
+
+def plan_epoch(data: AffinityData, config: AffinityConfig, rng: np.random.Generator, mode: str = "block") -> dict:
+    """One epoch of batches as stacked, padded numpy arrays [n_batches, ...].
+
+    Keys: drugs [Du], targets [Tu] (rows of the token tables), pd/pt [P] (pair -> position in drugs/targets),
+    y [P], mask [P]. mode "block" shares encodings; "pair" encodes every pair's own drug and target (Du = Tu = P).
+    """
+    P = config.batch_size
+    n = data.n_pairs
+    if mode == "pair":
+        order = rng.permutation(n)
+        n_batches = math.ceil(n / P)
+        idx = np.full(n_batches * P, -1, dtype=np.int64)
+        idx[:n] = order
+        idx = idx.reshape(n_batches, P)
+        mask = idx >= 0
+        safe = np.where(mask, idx, 0)
+        local = np.broadcast_to(np.arange(P, dtype=np.int32), (n_batches, P))
+        return {
+            "drugs": data.pair_drug[safe].astype(np.int32),
+            "targets": data.pair_target[safe].astype(np.int32),
+            "pd": local.copy(),
+            "pt": local.copy(),
+            "y": np.where(mask, data.labels[safe], 0.0).astype(np.float32),
+            "mask": mask.astype(np.float32),
+        }
+    if mode != "block":
+        raise ValueError(f"unknown batching mode {mode}")
+    Du, Tu = config.max_batch_drugs, config.max_batch_targets
+    targets = np.unique(data.pair_target)
+    target_block = np.empty(int(data.pair_target.max()) + 1, dtype=np.int64)
+    target_block[rng.permutation(targets)] = np.arange(len(targets)) // config.block_targets
+    drug_rank = rng.permutation(int(data.pair_drug.max()) + 1)
+    order = np.lexsort((rng.random(n), drug_rank[data.pair_drug], target_block[data.pair_target]))
+    packed = _pack(order, data.pair_drug, data.pair_target, data.labels, P, Du, Tu)
+    nb = len(packed)
+    out = {
+        "drugs": np.zeros((nb, Du), np.int32),
+        "targets": np.zeros((nb, Tu), np.int32),
+        "pd": np.zeros((nb, P), np.int32),
+        "pt": np.zeros((nb, P), np.int32),
+        "y": np.zeros((nb, P), np.float32),
+        "mask": np.zeros((nb, P), np.float32),
+    }
+    for b, (pairs, drugs, tgts) in enumerate(packed):
+        k = len(pairs)
+        pairs = np.asarray(pairs)
+        out["drugs"][b, : len(drugs)] = list(drugs)
+        out["targets"][b, : len(tgts)] = list(tgts)
+        out["pd"][b, :k] = [drugs[int(d)] for d in data.pair_drug[pairs]]
+        out["pt"][b, :k] = [tgts[int(t)] for t in data.pair_target[pairs]]
+        out["y"][b, :k] = data.labels[pairs]
+        out["mask"][b, :k] = 1.0
+    # Shuffle batch order so consecutive steps come from different blocks.
+    perm = rng.permutation(nb)
+    return {k: v[perm] for k, v in out.items()}
+
+
+# ----------------------------------------------------------------------------------------------- jitted steps
+
+
+def make_optimizer(learning_rate: float) -> optax.GradientTransformation:
+    return optax.adam(learning_rate)
+
+
+def _loss(params, graphdef, drug_table, target_table, batch, key):
+    model = nnx.merge(graphdef, params)
+    d = model.encode_drugs(drug_table[batch["drugs"]])
+    t = model.encode_targets(target_table[batch["targets"]])
+    pred = model.score_pairs(d, t, batch["pd"], batch["pt"], key)
+    err = (pred - batch["y"]) ** 2 * batch["mask"]
+    return err.sum() / jnp.maximum(batch["mask"].sum(), 1.0)
+
+
+@functools.partial(jax.jit, static_argnames=("graphdef", "learning_rate"), donate_argnums=(0, 1))
+def train_chunk(params, opt_state, key, drug_table, target_table, batches, *, graphdef, learning_rate):
+    """Run a chunk of steps with lax.scan; batches with no pairs leave params/opt_state unchanged."""
+    tx = make_optimizer(learning_rate)
+
+    def step(carry, batch):
+        params, opt_state, key = carry
+        key, sub = jax.random.split(key)
+        loss, grads = jax.value_and_grad(_loss)(params, graphdef, drug_table, target_table, batch, sub)
+        updates, new_opt = tx.update(grads, opt_state, params)
+        new_params = optax.apply_updates(params, updates)
+        live = batch["mask"].sum() > 0
+        keep = lambda new, old: jnp.where(live, new, old)  # noqa: E731
+        params = jax.tree_util.tree_map(keep, new_params, params)
+        opt_state = jax.tree_util.tree_map(keep, new_opt, opt_state)
+        return (params, opt_state, key), (loss, batch["mask"].sum())
+
+    (params, opt_state, key), (losses, counts) = jax.lax.scan(step, (params, opt_state, key), batches)
+    return params, opt_state, key, losses, counts
+
+
+@functools.partial(jax.jit, static_argnames=("graphdef", "branch"))
+def _encode(params, tokens, *, graphdef, branch):
+    model = nnx.merge(graphdef, params)
+    return model.encode_drugs(tokens) if branch == "drug" else model.encode_targets(tokens)
+
+
+@functools.partial(jax.jit, static_argnames=("graphdef",))
+def _score(params, drug_feats, target_feats, drug_index, target_index, *, graphdef):
+    model = nnx.merge(graphdef, params)
+    return model.score_pairs(drug_feats, target_feats, drug_index, target_index)
+
+
+def _bucket(n: int, cap: int) -> int:
+    """Padded size for n rows: the next power of two (at least 16), at most cap; keeps compiles few."""
+    return min(cap, max(16, 1 << max(0, n - 1).bit_length()))
+
+
+def _encode_all(graphdef, params, tokens: np.ndarray, branch: str) -> jax.Array:
+    feats = []
+    for start in range(0, len(tokens), ENCODE_CHUNK):
+        chunk = tokens[start : start + ENCODE_CHUNK]
+        k = len(chunk)
+        chunk = np.pad(chunk, ((0, _bucket(k, ENCODE_CHUNK) - k), (0, 0)))
+        feats.append(_encode(params, jnp.asarray(chunk), graphdef=graphdef, branch=branch)[:k])
+    return jnp.concatenate(feats, axis=0)
+
+
+def predict(model: DeepDTA, data: AffinityData) -> np.ndarray:
+    """Predictions for every pair of `data`, encoding each distinct drug and target once."""
+    graphdef, params = nnx.split(model, nnx.Param)
+    drug_feats = _encode_all(graphdef, params, data.drug_tokens, "drug")
+    target_feats = _encode_all(graphdef, params, data.target_tokens, "target")
+    out = np.empty(data.n_pairs, dtype=np.float32)
+    for start in range(0, data.n_pairs, SCORE_CHUNK):
+        d = data.pair_drug[start : start + SCORE_CHUNK]
+        t = data.pair_target[start : start + SCORE_CHUNK]
+        k = len(d)
+        size = _bucket(k, SCORE_CHUNK)
+        pred = _score(params, drug_feats, target_feats, jnp.asarray(np.pad(d, (0, size - k))),
+                      jnp.asarray(np.pad(t, (0, size - k))), graphdef=graphdef)
+        out[start : start + k] = np.asarray(pred[:k])
+    return out
+
+
+# ----------------------------------------------------------------------------------------------- checkpoints
+
+
+def _save_train_state(path: Path, tree, meta: dict) -> None:
+    leaves = jax.tree_util.tree_leaves(tree)
+    payload = {"meta": json.dumps(meta), "leaves": {str(i): np.asarray(x) for i, x in enumerate(leaves)}}
+    with atomic_open(path, "wb") as handle:
+        handle.write(serialization.msgpack_serialize(payload))
+
+
+def _load_train_state(path: Path, like):
+    payload = serialization.msgpack_restore(path.read_bytes())
+    leaves, treedef = jax.tree_util.tree_flatten(like)
+    stored = payload["leaves"]
+    if len(stored) != len(leaves):
+        raise InputError(f"{path}: checkpoint does not match this model/optimizer; delete it to start afresh")
+    restored = [jnp.asarray(stored[str(i)], dtype=np.asarray(x).dtype) for i, x in enumerate(leaves)]
+    for new, old in zip(restored, leaves):
+        if new.shape != np.shape(old):
+            raise InputError(f"{path}: checkpoint shapes do not match this config; delete it to start afresh")
+    return jax.tree_util.tree_unflatten(treedef, restored), json.loads(payload["meta"])
+
+
+# ----------------------------------------------------------------------------------------------- training
+
+
+@dataclasses.dataclass
+class FitResult:
+    model: DeepDTA
+    history: list[dict]
+    epochs_run: int
+    best_epoch: int | None
+    stopped: str  # "epochs" | "early_stopping" | "time_budget"
+    wall_s: float
+    steps: int
+    pairs_scored: int
+
+
+def fit(
+    config: AffinityConfig,
+    data: AffinityData,
+    train_index: np.ndarray,
+    *,
+    val_index: np.ndarray | None = None,
+    monitor_index: np.ndarray | None = None,
+    epochs: int | None = None,
+    patience: int | None = None,
+    seed: int | None = None,
+    mode: str = "block",
+    checkpoint_dir: str | Path | None = None,
+    deadline: float | None = None,
+    monitor_every: int = 1,
+) -> FitResult:
+    """Train DeepDTA on `train_index` pairs with Adam and masked MSE.
+
+    val_index: early stopping on its MSE (patience epochs), the best epoch's weights are returned.
+    monitor_index: pairs evaluated every `monitor_every` epochs for the learning curve only (never for selection).
+    checkpoint_dir: the full train state is saved there after every epoch and resumed from if present.
+    deadline: time.time() after which no new epoch starts ("time_budget").
+    """
+    epochs = config.epochs if epochs is None else epochs
+    patience = config.patience if patience is None else patience
+    seed = config.seed if seed is None else seed
+    train = data.subset(train_index)
+    model = build_model(config, seed)
+    graphdef, params = nnx.split(model, nnx.Param)
+    opt_state = make_optimizer(config.learning_rate).init(params)
+    key = jax.random.PRNGKey(seed + 1)
+    drug_table = jnp.asarray(data.drug_tokens)
+    target_table = jnp.asarray(data.target_tokens)
+
+    history: list[dict] = []
+    best = {"mse": math.inf, "epoch": None, "params": None}
+    start_epoch = 0
+    bad_epochs = 0
+    ckpt = Path(checkpoint_dir) / "train_state.msgpack" if checkpoint_dir else None
+    if ckpt is not None and ckpt.exists():
+        like = {"params": params, "opt": opt_state, "key": key, "best": params}
+        state, meta = _load_train_state(ckpt, like)
+        if meta.get("config") != config.to_dict() or meta.get("seed") != seed:
+            raise InputError(f"{ckpt}: checkpoint was written with another config/seed; delete it or use another --out")
+        params, opt_state, key = state["params"], state["opt"], state["key"]
+        history, start_epoch, bad_epochs = meta["history"], meta["epoch"], meta["bad_epochs"]
+        best = {"mse": meta["best_mse"], "epoch": meta["best_epoch"], "params": state["best"] if meta["best_epoch"] else None}
+        log.info("resumed from %s at epoch %d", ckpt, start_epoch)
+
+    t0 = time.time()
+    wall_before = history[-1]["wall_s"] if history else 0.0
+    steps = pairs_scored = 0
+    stopped = "epochs"
+    for epoch in range(start_epoch, epochs):
+        if deadline is not None and history:
+            last = history[-1].get("epoch_s", 0.0)
+            if time.time() + last > deadline:
+                stopped = "time_budget"
+                break
+        te = time.time()
+        plan = plan_epoch(train, config, np.random.default_rng([seed, epoch]), mode)
+        n_batches = len(plan["mask"])
+        n_pad = (-n_batches) % STEPS_PER_CALL
+        plan = {k: np.concatenate([v, np.zeros((n_pad,) + v.shape[1:], v.dtype)]) for k, v in plan.items()}
+        losses = []
+        counts = []
+        for s in range(0, len(plan["mask"]), STEPS_PER_CALL):
+            chunk = {k: jnp.asarray(v[s : s + STEPS_PER_CALL]) for k, v in plan.items()}
+            params, opt_state, key, loss, count = train_chunk(
+                params, opt_state, key, drug_table, target_table, chunk,
+                graphdef=graphdef, learning_rate=config.learning_rate,
+            )
+            losses.append(loss)
+            counts.append(count)
+        loss = np.concatenate([np.asarray(x) for x in losses])
+        count = np.concatenate([np.asarray(x) for x in counts])
+        steps += int((count > 0).sum())
+        pairs_scored += int(count.sum())
+        row = {
+            "epoch": epoch + 1,
+            "train_mse": float((loss * count).sum() / max(count.sum(), 1)),
+            "steps": int((count > 0).sum()),
+        }
+        current = nnx.merge(graphdef, params)
+        if val_index is not None:
+            pred = predict(current, data.subset(val_index))
+            y = data.labels[val_index]
+            row["val_mse"] = float(np.mean((pred - y) ** 2))
+            row["val_ci"] = concordance_index(y, pred)
+            if row["val_mse"] < best["mse"]:
+                best = {"mse": row["val_mse"], "epoch": epoch + 1, "params": jax.tree_util.tree_map(jnp.copy, params)}
+                bad_epochs = 0
+            else:
+                bad_epochs += 1
+        if monitor_index is not None and ((epoch + 1) % monitor_every == 0 or epoch + 1 == epochs):
+            pred = predict(current, data.subset(monitor_index))
+            y = data.labels[monitor_index]
+            row["monitor_mse"] = float(np.mean((pred - y) ** 2))
+            row["monitor_ci"] = concordance_index(y, pred)
+        row["epoch_s"] = time.time() - te
+        row["wall_s"] = wall_before + time.time() - t0
+        history.append(row)
+        log.info("epoch %d/%d %s", epoch + 1, epochs,
+                 " ".join(f"{k}={v:.4g}" for k, v in row.items() if k not in ("epoch", "steps")))
+        if ckpt is not None:
+            _save_train_state(
+                ckpt,
+                {"params": params, "opt": opt_state, "key": key, "best": best["params"] if best["params"] is not None else params},
+                {"config": config.to_dict(), "seed": seed, "epoch": epoch + 1, "history": history,
+                 "bad_epochs": bad_epochs, "best_mse": best["mse"], "best_epoch": best["epoch"]},
+            )
+        if val_index is not None and patience and bad_epochs >= patience:
+            stopped = "early_stopping"
+            break
+    final = best["params"] if (val_index is not None and best["params"] is not None) else params
+    return FitResult(
+        model=nnx.merge(graphdef, final),
+        history=history,
+        epochs_run=len(history),
+        best_epoch=best["epoch"],
+        stopped=stopped,
+        wall_s=history[-1]["wall_s"] if history else 0.0,
+        steps=steps,
+        pairs_scored=pairs_scored,
+    )
+
+
+def fold_indices(data: AffinityData, folds: list[int]) -> np.ndarray:
+    if data.folds is None:
+        raise InputError("pairs file has no 'fold' column; add one (integers) to choose folds")
+    return np.flatnonzero(np.isin(data.folds, folds))
+
+
+def device_description() -> str:
+    dev = jax.devices()[0]
+    return f"{dev.platform}:{getattr(dev, 'device_kind', dev.platform)} x{jax.device_count()}"
+
+
+def cross_validate(
+    config: AffinityConfig,
+    data: AffinityData,
+    *,
+    folds: list[int] | None = None,
+    epochs: int | None = None,
+    inner_validation: bool = False,
+    seed: int | None = None,
+    work_dir: str | Path | None = None,
+    deadline: float | None = None,
+    monitor_every: int = 5,
+) -> tuple[pd.DataFrame, list[dict]]:
+    """K-fold CV over the `fold` column: for each test fold k, train on the others and score fold k.
+
+    Default: a fixed number of epochs (no selection on fold k; its learning curve is recorded every
+    `monitor_every` epochs to choose the epoch count). inner_validation: early stopping on fold (k+1) mod K,
+    training on the remaining folds. Returns (table of metrics per fold + mean + sd, per-fold histories).
+    """
+    if data.folds is None or data.labels is None:
+        raise InputError("cross-validation needs a pairs file with a label column and a 'fold' column")
+    all_folds = sorted(int(f) for f in np.unique(data.folds))
+    if len(all_folds) < 2:
+        raise InputError(f"cross-validation needs at least 2 folds, the pairs file has {all_folds}")
+    run_folds = all_folds if folds is None else folds
+    rows = []
+    details = []
+    for i, k in enumerate(run_folds):
+        fold_deadline = None
+        if deadline is not None:
+            remaining = deadline - time.time()
+            fold_deadline = time.time() + remaining / (len(run_folds) - i)
+        others = [f for f in all_folds if f != k]
+        val_index = None
+        if inner_validation:
+            v = all_folds[(all_folds.index(k) + 1) % len(all_folds)]
+            others = [f for f in others if f != v]
+            val_index = fold_indices(data, [v])
+        test_index = fold_indices(data, [k])
+        result = fit(
+            config, data, fold_indices(data, others), val_index=val_index,
+            monitor_index=None if inner_validation else test_index, epochs=epochs, seed=seed,
+            checkpoint_dir=Path(work_dir) / f"fold{k}" if work_dir else None, deadline=fold_deadline,
+            monitor_every=monitor_every,
+        )
+        pred = predict(result.model, data.subset(test_index))
+        metrics = evaluate(data.labels[test_index], pred, config.aupr_threshold)
+        rows.append({"fold": str(k), **metrics, "epochs": result.epochs_run, "best_epoch": result.best_epoch,
+                     "stopped": result.stopped, "wall_s": round(result.wall_s, 1)})
+        details.append({"fold": k, "history": result.history, "metrics": metrics})
+        log.info("CV fold %d: %s", k, " ".join(f"{m}={metrics[m]:.4f}" for m in ("ci", "mse", "rm2", "aupr")))
+    table = pd.DataFrame(rows)
+    metric_cols = [c for c in ("ci", "mse", "pearson", "spearman", "rm2", "aupr") if c in table]
+    mean = {"fold": "mean", **{c: float(table[c].mean()) for c in metric_cols}}
+    sd = {"fold": "sd", **{c: float(table[c].std(ddof=1)) if len(table) > 1 else float("nan") for c in metric_cols}}
+    table = pd.concat([table, pd.DataFrame([mean, sd])], ignore_index=True)
+    return table, details
+
+
+def learning_curve(details: list[dict]) -> pd.DataFrame:
+    """Held-out-fold MSE/CI per epoch across CV folds (long rows -> one row per epoch with fold means)."""
+    rows = [
+        {"epoch": h["epoch"], "fold": d["fold"], "mse": h["monitor_mse"], "ci": h["monitor_ci"]}
+        for d in details for h in d["history"] if "monitor_mse" in h
+    ]
+    if not rows:
+        return pd.DataFrame(columns=["epoch", "n_folds", "mse_mean", "ci_mean"])
+    long = pd.DataFrame(rows)
+    curve = long.groupby("epoch").agg(n_folds=("fold", "size"), mse_mean=("mse", "mean"), ci_mean=("ci", "mean"))
+    wide = long.pivot(index="epoch", columns="fold", values="mse").add_prefix("mse_fold")
+    return curve.join(wide).reset_index()
