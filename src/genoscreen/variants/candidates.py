@@ -78,7 +78,7 @@ class ReadRows:
     reverse: np.ndarray  # bool [n]
     base: np.ndarray  # uint8 [n, span]
     qual: np.ndarray  # uint8 [n, span]
-    indel: np.ndarray  # bool [n, span]: insertion after / deletion at this column
+    indel: np.ndarray  # bool [n, span]: an indel follows this base, or this base is deleted
     events: dict  # normalised indel (pos, ref, alt) -> np.ndarray of supporting read rows
     max_span: int
 
@@ -154,6 +154,8 @@ def collect_reads(bam, bam_contig: str, region: Region, refseq: RefSeq, filters:
                 elif op == 2 or op == 3:  # deletion / skip
                     if op == 2 and col > 0:
                         raw_events[(rs + col - 1, "D", ln)].append(r)
+                        ins_flag_read.append(r)
+                        ins_flag_col.append(col - 1)
                     del_read.append(r)
                     del_col.append(col)
                     del_len.append(ln)

@@ -9,7 +9,7 @@ positions centred on the candidate. Channel values (0..255, as DeepVariant):
 - strand: forward 70, reverse 240
 - read_supports_variant: 255 when the read carries one of the example's alts, 127 when not
 - base_differs_from_ref: 255 where the read's base (or a deletion) differs from the reference
-- allele_is_indel: read rows 255 at columns where the read has an insertion after / deletion at that base;
+- allele_is_indel: read rows 255 at a base followed by an insertion or deletion, and at deleted bases;
   reference rows 255 across when one of the example's alts is an indel
 """
 

@@ -1,0 +1,106 @@
+import json
+
+import numpy as np
+import pytest
+
+from genoscreen.common.errors import InputError
+from genoscreen.variants.examples import FIELDS, iter_shards, load_shard, read_examples, read_summary, write_shard
+from genoscreen.variants.make_examples import iter_examples, make_examples
+from genoscreen.variants.pileup_config import CONFIG_FILENAME, PRESETS, PileupConfig
+
+
+@pytest.fixture(scope="module")
+def labelled(dataset, tmp_path_factory):
+    out = tmp_path_factory.mktemp("ex") / "examples"
+    summary = make_examples(dataset.bam, dataset.ref, out, truth=dataset.truth, config=PRESETS["test"],
+                            shard_size=2000, examples_per_file=3)
+    return out, summary
+
+
+def test_folder_layout_and_summary(labelled):
+    out, summary = labelled
+    assert set(summary) == {"candidates", "examples", "truth", "truth_without_candidate"}
+    assert summary == read_summary(out)
+    assert summary["candidates"] == 5 and summary["examples"] == 7
+    assert summary["truth"] == {"SNP": 4, "INDEL": 2}
+    assert summary["truth_without_candidate"] == {"SNP": 0, "INDEL": 0}
+    assert PileupConfig.read(out) == PRESETS["test"]
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["examples-00000.npz", "examples-00001.npz", CONFIG_FILENAME, "summary.json"]
+
+
+def test_labels_match_truth_genotypes(labelled, dataset):
+    arrays = read_examples(labelled[0])
+    assert set(arrays) == set(FIELDS)
+    got = {(int(p), i): int(l) for p, i, l in zip(arrays["pos"], arrays["alt_indices"], arrays["label"])}
+    v = dataset.variants
+    assert got[(v[0].pos + 1, "1")] == 1  # het SNV
+    assert got[(v[1].pos + 1, "1")] == 2  # hom SNV
+    assert got[(v[3].pos + 1, "1")] == 1  # het insertion
+    assert got[(v[4].pos + 1, "1")] == 1 and got[(v[4].pos + 1, "2")] == 1 and got[(v[4].pos + 1, "1,2")] == 2
+    assert arrays["tensors"].shape == (7, *PRESETS["test"].shape)
+    assert arrays["label"].dtype == np.int8 and arrays["pos"].dtype == np.int64 and arrays["depth"].dtype == np.int32
+
+
+def test_shards_have_no_object_arrays(labelled):
+    for path, arrays in iter_shards(labelled[0]):
+        with np.load(path, allow_pickle=False) as data:
+            assert all(data[k].dtype != object for k in data.files)
+        assert arrays["alts"].dtype.kind == "U"
+
+
+def test_no_truth_gives_minus_one_and_zero_truth_counts(dataset, tmp_path):
+    summary = make_examples(dataset.bam, dataset.ref, tmp_path / "ex", config=PRESETS["test"])
+    assert summary["truth"] == {"SNP": 0, "INDEL": 0}
+    assert (read_examples(tmp_path / "ex")["label"] == -1).all()
+
+
+def test_confident_bed_leaves_out_other_candidates(dataset, tmp_path):
+    bed = tmp_path / "conf.bed"
+    bed.write_text("chrS\t1500\t4500\n")
+    summary = make_examples(dataset.bam, dataset.ref, tmp_path / "ex", truth=dataset.truth, confident_bed=bed,
+                            config=PRESETS["test"])
+    assert summary["candidates"] == 3 and summary["truth"] == {"SNP": 1, "INDEL": 2}
+    assert set(read_examples(tmp_path / "ex")["pos"]) == {dataset.variants[1].pos + 1, 3000, dataset.variants[3].pos + 1}  # deletion left-aligned by one
+
+
+def test_threads_and_in_memory_iteration_give_the_same_examples(dataset, tmp_path, labelled):
+    one = read_examples(labelled[0])
+    make_examples(dataset.bam, dataset.ref, tmp_path / "ex2", truth=dataset.truth, config=PRESETS["test"],
+                  shard_size=2000, threads=2)
+    two = read_examples(tmp_path / "ex2")
+    mem = list(iter_examples(dataset.bam, dataset.ref, "chrS", PRESETS["test"], truth=dataset.truth, shard_size=2000))
+    for k in FIELDS:
+        assert np.array_equal(one[k], two[k]), k
+        assert np.array_equal(one[k], np.concatenate([m[k] for m in mem])), k
+
+
+def test_shard_of_another_shape_is_refused(labelled, tmp_path):
+    out = tmp_path / "ex"
+    out.mkdir()
+    PileupConfig().write(out)
+    arrays = load_shard(labelled[0] / "examples-00000.npz")
+    write_shard(out / "examples-00000.npz", arrays)
+    with pytest.raises(InputError, match="remake the examples"):
+        read_examples(out)
+    with pytest.raises(InputError, match="pileup_config.json"):
+        read_examples(tmp_path)
+
+
+def test_write_shard_rejects_object_arrays(tmp_path, labelled):
+    arrays = load_shard(labelled[0] / "examples-00000.npz")
+    arrays["ref"] = arrays["ref"].astype(object)
+    with pytest.raises(ValueError, match="object"):
+        write_shard(tmp_path / "x.npz", arrays)
+    assert not (tmp_path / "x.npz").exists()
+
+
+def test_corrupt_shard_is_a_clear_error(tmp_path):
+    bad = tmp_path / "examples-00000.npz"
+    bad.write_bytes(b"not a zip")
+    with pytest.raises(InputError, match="not a readable examples shard"):
+        load_shard(bad)
+
+
+def test_summary_is_plain_json(labelled):
+    json.loads((labelled[0] / "summary.json").read_text())
