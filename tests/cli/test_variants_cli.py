@@ -1,0 +1,83 @@
+"""`genoscreen make-examples`, `evaluate`, `simulate-reads` from the command line."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from genoscreen.cli import main
+from genoscreen.variants.examples import read_examples
+from tests.unit.variants.synth import make_dataset
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    return make_dataset(tmp_path_factory.mktemp("cli"))
+
+
+def test_make_examples_writes_folder_and_prints_summary(dataset, tmp_path, capsys):
+    out = tmp_path / "ex"
+    rc = main(["make-examples", "--bam", str(dataset.bam), "--ref", str(dataset.ref), "--out", str(out),
+               "--truth", str(dataset.truth), "--preset", "test", "--regions", "chrS:1-4500", "--threads", "1"])
+    assert rc == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary == json.loads((out / "summary.json").read_text())
+    assert summary["candidates"] == 4 and len(read_examples(out)["label"]) == summary["examples"]
+
+
+def test_bad_input_is_one_line_exit_2(dataset, tmp_path, capsys):
+    rc = main(["make-examples", "--bam", str(dataset.bam), "--ref", str(dataset.ref), "--out", str(tmp_path / "x"),
+               "--regions", "chrS:1-99999"])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and "past the end of chrS" in err and "Traceback" not in err
+    assert not (tmp_path / "x").exists()
+
+
+def test_bad_input_via_subprocess(dataset, tmp_path):
+    empty = tmp_path / "e.bam"
+    empty.write_bytes(b"")
+    r = subprocess.run([sys.executable, "-m", "genoscreen", "make-examples", "--bam", str(empty), "--ref",
+                        str(dataset.ref), "--out", str(tmp_path / "x")], capture_output=True, text=True)
+    assert r.returncode == 2 and "empty file" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_evaluate_table_and_json(dataset, tmp_path, capsys):
+    js = tmp_path / "eval.json"
+    rc = main(["evaluate", "--truth", str(dataset.truth), "--calls", str(dataset.truth), "--ref", str(dataset.ref),
+               "--json", str(js)])
+    assert rc == 0
+    table = capsys.readouterr().out
+    assert table.splitlines()[0].split()[:4] == ["type", "TP", "FP", "FN"] and "INDEL" in table
+    result = json.loads(js.read_text())
+    assert result["SNP"]["recall"] == 1.0 and result["INDEL"]["TP"] == 2
+    assert main(["evaluate", "--truth", str(dataset.truth), "--calls", str(dataset.truth), "--ref", str(dataset.ref),
+                 "--json", "-"]) == 0
+    assert json.loads(capsys.readouterr().out)["ALL"]["F1"] == 1.0
+
+
+def test_help_explains_flags(capsys):
+    for cmd in ("make-examples", "evaluate", "simulate-reads"):
+        with pytest.raises(SystemExit):
+            main([cmd, "--help"])
+        out = capsys.readouterr().out
+        assert "--regions" in out and "--ref" in out
+
+
+@pytest.mark.skipif(not all(shutil.which(b) for b in ("art_illumina", "bwa", "samtools")),
+                    reason="needs art_illumina, bwa and samtools (apt-get install art-nextgen-simulation-tools bwa samtools)")
+def test_simulate_reads_tiny_region(dataset, tmp_path, capsys):
+    out = tmp_path / "sim.bam"
+    rc = main(["simulate-reads", "--ref", str(dataset.ref), "--truth", str(dataset.truth), "--regions",
+               "chrS:1-6000", "--out", str(out), "--coverage", "20", "--read-length", "100", "--edge", "300",
+               "--seed", "1"])
+    assert rc == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["alleles_applied"] == 7 and out.exists() and (tmp_path / "sim.bam.bai").exists()
+    assert main(["make-examples", "--bam", str(out), "--ref", str(dataset.ref), "--out", str(tmp_path / "ex"),
+                 "--truth", str(dataset.truth), "--confident-bed", str(tmp_path / "sim.bam.confident.bed"),
+                 "--preset", "test"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["truth"] == {"SNP": 4, "INDEL": 2}
+    assert summary["truth_without_candidate"] == {"SNP": 0, "INDEL": 0}
