@@ -1,9 +1,84 @@
-"""CLI: screen commands."""
+"""CLI: `genoscreen screen` (every compound × every target) and `genoscreen affinity panels` (a model's panels)."""
 
 from __future__ import annotations
 
 import argparse
+import logging
+
+log = logging.getLogger(__name__)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add this module's sub-commands to the parser."""
+    """Add `screen` to the top-level parser."""
+    p = sub.add_parser(
+        "screen",
+        help="score every compound of a library against every target of a panel or FASTA",
+        description=(
+            "Score every compound of LIB against every target with a DeepDTA model. Each compound and target is "
+            "encoded once and pairs run through a factorised head in tiles, in memory bounded by the tile; all "
+            "local devices are used. Output columns: compound_id, target_id, prediction, rank (1 = strongest "
+            "within the target), sorted by target_id then rank. Invalid SMILES go to OUT.errors.tsv."
+        ),
+    )
+    p.add_argument("--model", required=True, metavar="MODEL_DIR",
+                   help="model directory (e.g. resources/models/dta-davis), as written by `affinity train`")
+    p.add_argument("--compounds", required=True, metavar="LIB",
+                   help="compound library: .smi (SMILES id), .tsv/.csv (smiles + drug_id/compound_id/id column) "
+                        "or .sdf, optionally gzipped")
+    targets = p.add_mutually_exclusive_group(required=True)
+    targets.add_argument("--targets", metavar="T.fasta", help="protein FASTA of the targets to screen")
+    targets.add_argument("--panel", metavar="NAME",
+                         help="a target panel the model carries (see `genoscreen affinity panels --model M`)")
+    p.add_argument("--out", required=True, metavar="HITS",
+                   help="output table: TSV, or Parquet when the name ends in .parquet; written only when complete")
+    p.add_argument("--top-k", type=int, metavar="K",
+                   help="keep only the K best compounds per target (default: every pair)")
+    p.add_argument("--min-affinity", type=float, metavar="X",
+                   help="keep only predictions >= X (in the model's label units, e.g. pKd for dta-davis)")
+    p.set_defaults(func=run_screen)
+
+
+def register_panels(affinity_sub: argparse._SubParsersAction) -> None:
+    """Add `panels` to the `genoscreen affinity` sub-parsers."""
+    p = affinity_sub.add_parser(
+        "panels",
+        help="list the target panels a model carries, or add one from a FASTA",
+        description=(
+            "Without --add: print a table of the panels in MODEL_DIR/panels (name, targets, whether they match "
+            "the model's current weights, source FASTA name). With --add NAME --targets T.fasta: encode the "
+            "targets with the model's target branch and store their ids and encodings (no sequences) as panel "
+            "NAME, for `genoscreen screen --panel NAME`."
+        ),
+    )
+    p.add_argument("--model", required=True, metavar="MODEL_DIR", help="model directory")
+    p.add_argument("--add", metavar="NAME", help="name of a panel to build (letters, digits, '_', '-', '.')")
+    p.add_argument("--targets", metavar="T.fasta", help="protein FASTA to encode into the panel (with --add)")
+    p.add_argument("--force", action="store_true", help="replace an existing panel of that name")
+    p.set_defaults(func=run_panels)
+
+
+def run_screen(args: argparse.Namespace) -> int:
+    from genoscreen.screening.screen import screen
+
+    screen(args.model, args.compounds, args.out, targets=args.targets, panel=args.panel, top_k=args.top_k,
+           min_affinity=args.min_affinity)
+    return 0
+
+
+def run_panels(args: argparse.Namespace) -> int:
+    from genoscreen.common.errors import InputError
+    from genoscreen.screening import panels
+
+    if args.add is None:
+        if args.targets is not None:
+            raise InputError("--targets is only used with --add NAME; add --add NAME to build a panel")
+        rows = panels.describe_panels(args.model)
+        print("name\ttargets\tstatus\tsource")
+        for row in rows:
+            print("\t".join(str(v) for v in row))
+        return 0
+    if args.targets is None:
+        raise InputError(f"--add {args.add}: needs --targets T.fasta, the sequences to encode")
+    path = panels.add_panel(args.model, args.add, args.targets, force=args.force)
+    log.info("wrote panel %s (%s)", args.add, path)
+    return 0

@@ -1,0 +1,374 @@
+"""Batch screening: every compound of a library against every target, in memory bounded by the tile.
+
+Schedule. Each target is encoded once (or read from a panel) and projected through its half of the first dense
+layer; each compound is encoded once, in fixed-size chunks, into a feature spill file (96 floats a compound, on
+disk, not in RAM). Targets, sorted by id, are then taken in blocks; for each block the compounds stream through in
+chunks, each chunk scored as tiles of Tc compounds × Tt targets (one or two fixed shapes, padding sliced off) by
+`ScreeningModel.score_tile`, and fed to a collector:
+
+- `--top-k K`: `TopK` keeps the K best (score, compound) per target, merged chunk by chunk: memory K × targets,
+  so one block holds every target and the library is read once.
+- no `--top-k`: `FullRanking` keeps every score of the block's targets ([compounds × block] float32) and sorts
+  each target's column at the end of the block. The block is as wide as `score_memory` bytes allow, so memory is
+  bounded by that budget (not by compounds × targets) and rows are written directly in their final order
+  (target-major), with no spill-and-merge pass. A library too big for one target per budget would need an
+  external sort; at 4 bytes a score the default budget ranks 64M compounds per target.
+
+Ties rank by input order. Tiles are sharded over the compound axis across all local devices (jax.sharding);
+the target tile and the model are replicated.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from genoscreen.common.errors import InputError
+
+log = logging.getLogger(__name__)
+
+SCORE_MEMORY = 256 << 20  # bytes of scores a target block may hold (full ranking) or top-K state may use
+TILE_ROWS = {"cpu": 4096}  # pairs per tile and per device; accelerators get DEFAULT_TILE_ROWS
+DEFAULT_TILE_ROWS = 32768
+ENCODE_BATCH = 256  # compounds per drug-encoder call (a multiple of the device count is used)
+TARGET_BATCH = 16
+
+
+@dataclass
+class ScreenSummary:
+    """What a screen did; `str()` is the closing log line."""
+
+    out: Path
+    compounds: int
+    invalid: int
+    targets: int
+    pairs: int
+    rows: int
+    seconds: float
+    devices: int = 1
+    truncated: int = 0
+    errors_path: Path | None = None
+
+    @property
+    def pairs_per_second(self) -> float:
+        return self.pairs / self.seconds if self.seconds > 0 else float("inf")
+
+    def __str__(self) -> str:
+        return (
+            f"screened {self.compounds} compounds ({self.invalid} invalid, skipped) x {self.targets} targets = "
+            f"{self.pairs} pairs in {self.seconds:.1f} s ({self.pairs_per_second:,.0f} pairs/s on {self.devices} "
+            f"device(s)); wrote {self.rows} rows to {self.out}"
+        )
+
+
+@dataclass
+class Devices:
+    """A 1-D mesh over the local devices: compound-axis sharding and replication."""
+
+    mesh: object = field(repr=False)
+
+    @classmethod
+    def local(cls) -> "Devices":
+        import jax
+        from jax.sharding import Mesh
+
+        return cls(Mesh(np.array(jax.local_devices()), ("c",)))
+
+    @property
+    def count(self) -> int:
+        return int(self.mesh.devices.size)
+
+    @property
+    def compounds(self):
+        from jax.sharding import NamedSharding, PartitionSpec
+
+        return NamedSharding(self.mesh, PartitionSpec("c"))
+
+    @property
+    def replicated(self):
+        from jax.sharding import NamedSharding, PartitionSpec
+
+        return NamedSharding(self.mesh, PartitionSpec())
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Encoding
+
+
+def encode_targets(model, config, sequences: list[str], batch_size: int = TARGET_BATCH, screening_model=None,
+                   devices: Devices | None = None) -> np.ndarray:
+    """Protein sequences -> target-branch features float32 [n, 96], in fixed batches (one compiled shape)."""
+    from genoscreen.affinity.featurize import encode_proteins
+    from genoscreen.screening.head import ScreeningModel, pad_rows, round_up
+
+    devices = devices or Devices.local()
+    sm = screening_model or ScreeningModel(model, devices.replicated)
+    batch = round_up(batch_size, devices.count)
+    tokens, n_truncated = encode_proteins(sequences, config.max_target_len)
+    out = np.zeros((len(sequences), sm.n_features), np.float32)
+    for start in range(0, len(sequences), batch):
+        chunk = tokens[start : start + batch]
+        feats = sm.encode_targets(_put(pad_rows(chunk, batch), devices.compounds))
+        out[start : start + len(chunk)] = np.asarray(feats)[: len(chunk)]
+    return out
+
+
+class FeatureSpill:
+    """Drug features [n, D] float32 appended chunk by chunk to an anonymous temporary file and read back by range."""
+
+    def __init__(self, dim: int, directory: str | Path | None = None):
+        self.dim = dim
+        self.n = 0
+        self._file = tempfile.TemporaryFile(dir=directory, prefix=".genoscreen-features-")
+
+    def append(self, feats: np.ndarray) -> None:
+        self._file.seek(0, 2)
+        self._file.write(np.ascontiguousarray(feats, dtype=np.float32).tobytes())
+        self.n += len(feats)
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        self._file.seek(start * self.dim * 4)
+        data = np.fromfile(self._file, dtype=np.float32, count=(stop - start) * self.dim)
+        return data.reshape(stop - start, self.dim)
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def encode_compounds(sm, config, smiles: list[str], devices: Devices, directory=None, bar=None) -> tuple[FeatureSpill, int]:
+    """Encode every SMILES once, in fixed batches, into a FeatureSpill; returns (spill, n_truncated)."""
+    from genoscreen.affinity.featurize import SMILES_VOCAB, encode
+    from genoscreen.screening.head import pad_rows, round_up
+
+    batch = round_up(ENCODE_BATCH, devices.count)
+    spill = FeatureSpill(sm.n_features, directory)
+    n_truncated = n_unknown = 0
+    pending = None
+    for start in range(0, len(smiles), batch):
+        chunk = smiles[start : start + batch]
+        tokens, trunc, unknown = encode(chunk, config.max_drug_len, SMILES_VOCAB)
+        n_truncated += trunc
+        n_unknown += unknown
+        feats = sm.encode_drugs(_put(pad_rows(tokens, batch), devices.compounds))
+        if pending is not None:  # keep one batch in flight while the host tokenizes the next
+            spill.append(np.asarray(pending[0])[: pending[1]])
+        pending = (feats, len(chunk))
+        if bar is not None:
+            bar.update(len(chunk))
+    if pending is not None:
+        spill.append(np.asarray(pending[0])[: pending[1]])
+    if n_unknown:
+        log.warning("%d SMILES characters outside DeepDTA's 64-character set mapped to the unknown token", n_unknown)
+    if n_truncated:
+        log.info("%d of %d SMILES longer than %d characters were truncated", n_truncated, len(smiles),
+                 config.max_drug_len)
+    return spill, n_truncated
+
+
+def _put(array: np.ndarray, sharding):
+    import jax
+
+    return jax.device_put(array, sharding)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Collectors: turn score chunks [compounds, block targets] into each target's rows in rank order
+
+
+class TopK:
+    """The K best compounds per target, merged chunk by chunk (memory K × targets); ties rank by input order."""
+
+    def __init__(self, n_targets: int, k: int):
+        self.k = k
+        self.scores = np.empty((n_targets, 0), np.float32)
+        self.index = np.empty((n_targets, 0), np.int64)
+
+    def add(self, start: int, scores: np.ndarray) -> None:
+        n, n_targets = scores.shape
+        cand_scores = np.concatenate([self.scores, scores.T], axis=1)
+        cand_index = np.concatenate(
+            [self.index, np.broadcast_to(np.arange(start, start + n, dtype=np.int64), (n_targets, n))], axis=1
+        )
+        # Stable on -score: the kept entries (earlier compounds) come first, so ties keep input order.
+        order = np.argsort(-cand_scores, axis=1, kind="stable")[:, : self.k]
+        self.scores = np.take_along_axis(cand_scores, order, axis=1)
+        self.index = np.take_along_axis(cand_index, order, axis=1)
+
+    def ranked(self, j: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.index[j], self.scores[j]
+
+
+class FullRanking:
+    """Every score of a block of targets; each target's column is sorted when asked for."""
+
+    def __init__(self, n_compounds: int, n_targets: int):
+        self.scores = np.empty((n_compounds, n_targets), np.float32)
+
+    def add(self, start: int, scores: np.ndarray) -> None:
+        self.scores[start : start + len(scores)] = scores
+
+    def ranked(self, j: int) -> tuple[np.ndarray, np.ndarray]:
+        column = self.scores[:, j]
+        order = np.argsort(-column, kind="stable")
+        return order, column[order]
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Scoring
+
+
+@dataclass(frozen=True)
+class TileShape:
+    """Tc compounds (a multiple of the device count) × Tt targets per tile; chunk = compounds per collector step."""
+
+    compounds: int
+    targets: int
+    chunk: int
+
+    @classmethod
+    def choose(cls, n_targets: int, n_devices: int, rows_per_device: int) -> "TileShape":
+        targets = 32 if n_targets > 8 else 8
+        compounds = n_devices * max(1, rows_per_device // targets)
+        return cls(compounds, targets, compounds * max(1, 2048 // compounds))
+
+
+def default_tile_rows() -> int:
+    import jax
+
+    return TILE_ROWS.get(jax.default_backend(), DEFAULT_TILE_ROWS)
+
+
+def score_blocks(sm, spill: FeatureSpill, a_targets: np.ndarray, devices: Devices, shape: TileShape,
+                 make_collector, block_targets: int, bar=None):
+    """Yield (block_start, collector) for consecutive blocks of `block_targets` targets, every compound scored."""
+    from genoscreen.screening.head import pad_rows, round_up
+
+    n, n_targets = spill.n, len(a_targets)
+    for t0 in range(0, n_targets, block_targets):
+        block = a_targets[t0 : t0 + block_targets]
+        padded = pad_rows(block, round_up(len(block), shape.targets))
+        target_tiles = [_put(padded[i : i + shape.targets], devices.replicated)
+                        for i in range(0, len(padded), shape.targets)]
+        collector = make_collector(len(block))
+        in_flight = None
+        for c0 in range(0, n, shape.chunk):
+            c1 = min(n, c0 + shape.chunk)
+            feats = pad_rows(spill.read(c0, c1), round_up(c1 - c0, shape.compounds))
+            tiles = [[sm.score_tile(_put(feats[i : i + shape.compounds], devices.compounds), a_t) for a_t in target_tiles]
+                     for i in range(0, len(feats), shape.compounds)]
+            if in_flight is not None:  # gather the previous chunk while this one computes
+                _collect(collector, *in_flight, len(block), bar)
+            in_flight = (c0, c1, tiles)
+        if in_flight is not None:
+            _collect(collector, *in_flight, len(block), bar)
+        yield t0, collector
+
+
+def _collect(collector, c0: int, c1: int, tiles, n_block: int, bar) -> None:
+    scores = np.concatenate([np.concatenate([np.asarray(t) for t in row], axis=1) for row in tiles], axis=0)
+    collector.add(c0, scores[: c1 - c0, :n_block])
+    if bar is not None:
+        bar.update((c1 - c0) * n_block)
+
+
+def block_width(n_compounds: int, n_targets: int, top_k: int | None, tile_targets: int,
+                score_memory: int = SCORE_MEMORY) -> int:
+    """Targets per block: all of them for top-K (unless K × targets overflows the budget), else what fits."""
+    # top-K: kept and candidate (score, index) pairs, plus a chunk's candidates; full: a float32 column.
+    per_target = 24 * min(top_k, n_compounds) + 12 * 4096 if top_k else 4 * n_compounds
+    fit = max(1, score_memory // max(1, per_target))
+    if fit >= n_targets:
+        return n_targets
+    return max(tile_targets, fit // tile_targets * tile_targets)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The command's library entry point
+
+
+def screen_compounds(model, config, compound_ids: list[str], smiles: list[str], target_ids: list[str],
+                     target_feats: np.ndarray, out: str | Path, *, top_k: int | None = None,
+                     min_affinity: float | None = None, n_invalid: int = 0, tile: TileShape | None = None,
+                     score_memory: int = SCORE_MEMORY, devices: Devices | None = None) -> ScreenSummary:
+    """Score every compound × target and write `out` (TSV, or Parquet for *.parquet) sorted by target then rank.
+
+    `target_feats` are target-branch encodings [n_targets, 96] (from `encode_targets` or a panel). `tile`,
+    `score_memory` and `devices` default to the shapes for this backend, `SCORE_MEMORY` and every local device.
+    """
+    from genoscreen.common.logging import progress
+    from genoscreen.screening.head import ScreeningModel
+    from genoscreen.screening.writers import HitWriter
+
+    if top_k is not None and top_k < 1:
+        raise InputError(f"--top-k {top_k}: must be at least 1")
+    start_time = time.perf_counter()
+    out = Path(out)
+    devices = devices or Devices.local()
+    sm = ScreeningModel(model, devices.replicated)
+    n, n_targets = len(compound_ids), len(target_ids)
+
+    order = sorted(range(n_targets), key=lambda j: target_ids[j])
+    sorted_ids = [target_ids[j] for j in order]
+    a_targets = np.asarray(sm.project_targets(np.asarray(target_feats, np.float32)[order]), np.float32)
+
+    with progress(total=n, desc="encoding compounds", unit=" compounds") as bar:
+        spill, n_truncated = encode_compounds(sm, config, smiles, devices, directory=out.parent, bar=bar)
+    shape = tile or TileShape.choose(n_targets, devices.count, default_tile_rows())
+    width = block_width(n, n_targets, top_k, shape.targets, score_memory)
+    log.info("scoring %d compounds x %d targets in tiles of %d x %d on %d device(s), %d target(s) per block",
+             n, n_targets, shape.compounds, shape.targets, devices.count, width)
+
+    def make_collector(n_block: int):
+        return TopK(n_block, top_k) if top_k else FullRanking(n, n_block)
+
+    ids = np.array(compound_ids, dtype=object)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with HitWriter(out) as writer, progress(total=n * n_targets, desc="screening", unit=" pairs",
+                                                unit_scale=True) as bar:
+            for t0, collector in score_blocks(sm, spill, a_targets, devices, shape, make_collector, width, bar):
+                for j in range(min(width, n_targets - t0)):
+                    index, scores = collector.ranked(j)
+                    if min_affinity is not None:
+                        keep = int(np.count_nonzero(scores >= min_affinity))
+                        index, scores = index[:keep], scores[:keep]
+                    writer.write(ids[index], sorted_ids[t0 + j], scores, np.arange(1, len(index) + 1))
+    finally:
+        spill.close()
+    summary = ScreenSummary(out, n + n_invalid, n_invalid, n_targets, n * n_targets, writer.rows,
+                            time.perf_counter() - start_time, devices.count, n_truncated)
+    return summary
+
+
+def screen(model_dir: str | Path, compounds: str | Path, out: str | Path, *, targets: str | Path | None = None,
+           panel: str | None = None, top_k: int | None = None, min_affinity: float | None = None) -> ScreenSummary:
+    """`genoscreen screen`: read and check every input, then score; invalid compounds go to `<out>.errors.tsv`."""
+    from genoscreen.affinity.checkpoint import load_model
+    from genoscreen.affinity.data import read_compounds, read_targets
+    from genoscreen.screening import panels
+
+    if (targets is None) == (panel is None):
+        raise InputError("give exactly one of --targets T.fasta or --panel NAME")
+    out = Path(out)
+    errors_path = out.with_name(out.name + ".errors.tsv")
+    model, config = load_model(model_dir)
+    if panel is not None:
+        loaded = panels.load_panel(model_dir, panel, panels.weights_digest(model))
+        target_ids, target_feats, sequences = loaded.target_ids, loaded.encodings, None
+    else:
+        records = read_targets(targets)
+        target_ids, sequences = list(records), list(records.values())
+    # Duplicate ids fail here, before any work; invalid SMILES go to the errors file (written atomically).
+    compound_ids, smiles, n_invalid = read_compounds(compounds, errors_path)
+    if sequences is not None:
+        target_feats = encode_targets(model, config, sequences)
+    summary = screen_compounds(model, config, compound_ids, smiles, target_ids, target_feats, out, top_k=top_k,
+                               min_affinity=min_affinity, n_invalid=n_invalid)
+    summary.errors_path = errors_path
+    log.info("%s", summary)
+    return summary

@@ -1,0 +1,149 @@
+"""The screening engine: factorised tiles equal the model's per-pair path; top-K, ranking, blocks, ties, writers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import SMILES, per_pair_predictions, random_proteins
+from genoscreen.screening.screen import FullRanking, TileShape, TopK, block_width, screen_compounds
+
+SMALL_TILE = TileShape(compounds=4, targets=8, chunk=12)  # forces several chunks, tiles and padding
+
+
+@pytest.fixture(scope="module")
+def proteins():
+    return random_proteins(11, seed=1)
+
+
+@pytest.fixture(scope="module")
+def reference(tiny_model, proteins):
+    model, config = tiny_model
+    return per_pair_predictions(model, config, SMILES, list(proteins.values()))
+
+
+def run(tiny_model, proteins, out, **kwargs):
+    from genoscreen.screening.screen import encode_targets
+
+    model, config = tiny_model
+    ids = [f"C{i:04d}" for i in range(len(kwargs.get("smiles", SMILES)))]
+    smiles = kwargs.pop("smiles", SMILES)
+    feats = encode_targets(model, config, list(proteins.values()))
+    summary = screen_compounds(model, config, ids, smiles, list(proteins), feats, out, **kwargs)
+    table = pd.read_parquet(out) if str(out).endswith(".parquet") else pd.read_csv(out, sep="\t", dtype={"compound_id": str})
+    return summary, table
+
+
+def as_matrix(table, proteins):
+    pivot = table.pivot(index="compound_id", columns="target_id", values="prediction")
+    return pivot.loc[[f"C{i:04d}" for i in range(len(SMILES))], list(proteins)].to_numpy()
+
+
+def test_tile_scores_equal_model_head(tiny_model):
+    import jax.numpy as jnp
+
+    from genoscreen.screening.head import ScreeningModel
+
+    model, _ = tiny_model
+    rng = np.random.default_rng(0)
+    drugs = rng.random((5, model.n_features), dtype=np.float32)
+    targets = rng.random((7, model.n_features), dtype=np.float32)
+    sm = ScreeningModel(model)
+    ours = np.asarray(sm.score_tile(drugs, sm.project_targets(targets)))
+    ref = np.asarray(model.head(jnp.asarray(np.repeat(drugs, 7, axis=0)), jnp.asarray(np.tile(targets, (5, 1)))))
+    np.testing.assert_allclose(ours, ref.reshape(5, 7), atol=1e-5)
+
+
+def test_full_table_equals_per_pair_path_sorted_by_target_then_rank(tiny_model, proteins, reference, tmp_path):
+    summary, table = run(tiny_model, proteins, tmp_path / "hits.tsv", tile=SMALL_TILE)
+    assert list(table.columns) == ["compound_id", "target_id", "prediction", "rank"]
+    assert len(table) == summary.rows == summary.pairs == len(SMILES) * len(proteins)
+    np.testing.assert_allclose(as_matrix(table, proteins), reference, atol=1e-5)
+    assert table["target_id"].is_monotonic_increasing
+    for _, group in table.groupby("target_id", sort=False):
+        assert group["rank"].tolist() == list(range(1, len(SMILES) + 1))
+        assert (np.diff(group["prediction"].to_numpy()) <= 0).all()
+
+
+def test_top_k_is_the_head_of_the_full_ranking(tiny_model, proteins, tmp_path):
+    _, full = run(tiny_model, proteins, tmp_path / "full.tsv", tile=SMALL_TILE)
+    _, top = run(tiny_model, proteins, tmp_path / "top.tsv", tile=SMALL_TILE, top_k=5)
+    expected = full[full["rank"] <= 5].reset_index(drop=True)
+    pd.testing.assert_frame_equal(top, expected)
+
+
+def test_min_affinity_keeps_the_strong_rows_with_their_ranks(tiny_model, proteins, tmp_path):
+    _, full = run(tiny_model, proteins, tmp_path / "full.tsv")
+    threshold = float(full["prediction"].median())
+    _, kept = run(tiny_model, proteins, tmp_path / "kept.tsv", min_affinity=threshold)
+    assert (kept["prediction"] >= threshold).all()
+    pd.testing.assert_frame_equal(kept, full[full["prediction"] >= threshold].reset_index(drop=True))
+
+
+def test_target_blocks_give_the_same_table(tiny_model, proteins, tmp_path):
+    _, one = run(tiny_model, proteins, tmp_path / "one.tsv", tile=SMALL_TILE)
+    # A score budget of 8 targets' columns forces two target blocks.
+    _, blocks = run(tiny_model, proteins, tmp_path / "blocks.tsv", tile=SMALL_TILE, score_memory=8 * 4 * len(SMILES))
+    pd.testing.assert_frame_equal(one, blocks)
+
+
+def test_parquet_equals_tsv(tiny_model, proteins, tmp_path):
+    _, tsv = run(tiny_model, proteins, tmp_path / "hits.tsv", top_k=3)
+    _, parquet = run(tiny_model, proteins, tmp_path / "hits.parquet", top_k=3)
+    assert str(parquet["prediction"].dtype) == "float32" and str(parquet["rank"].dtype) == "int64"
+    pd.testing.assert_frame_equal(parquet[["compound_id", "target_id", "rank"]], tsv[["compound_id", "target_id", "rank"]])
+    np.testing.assert_allclose(parquet["prediction"], tsv["prediction"], atol=1e-6)
+
+
+def test_identical_compounds_rank_in_input_order(tiny_model, proteins, tmp_path):
+    smiles = ["CCO"] * 10 + ["c1ccccc1"] * 10
+    _, full = run(tiny_model, proteins, tmp_path / "full.tsv", smiles=smiles, tile=SMALL_TILE)
+    _, top = run(tiny_model, proteins, tmp_path / "top.tsv", smiles=smiles, tile=SMALL_TILE, top_k=3)
+    for table in (full, top):
+        for _, group in table.groupby("target_id"):
+            for _, same in group.groupby("prediction"):
+                assert same["compound_id"].is_monotonic_increasing
+    pd.testing.assert_frame_equal(top, full[full["rank"] <= 3].reset_index(drop=True))
+
+
+def test_top_k_collector_matches_a_full_sort_with_ties():
+    rng = np.random.default_rng(0)
+    scores = rng.integers(0, 6, size=(50, 3)).astype(np.float32)  # many ties
+    collector = TopK(3, k=7)
+    for start in range(0, 50, 9):
+        collector.add(start, scores[start : start + 9])
+    for j in range(3):
+        expected = np.lexsort((np.arange(50), -scores[:, j]))[:7]
+        index, values = collector.ranked(j)
+        assert index.tolist() == expected.tolist()
+        assert values.tolist() == scores[expected, j].tolist()
+    full = FullRanking(50, 3)
+    full.add(0, scores)
+    assert full.ranked(1)[0].tolist() == np.lexsort((np.arange(50), -scores[:, 1])).tolist()
+
+
+def test_block_width_respects_the_memory_budget():
+    assert block_width(1000, 500, top_k=10, tile_targets=32) == 500
+    assert block_width(10**6, 500, top_k=100, tile_targets=32) == 500
+    width = block_width(10**6, 500, top_k=None, tile_targets=32, score_memory=256 << 20)
+    assert width % 32 == 0 and width * 4 * 10**6 <= 256 << 20
+    assert block_width(10**9, 500, top_k=None, tile_targets=32, score_memory=1 << 20) == 32
+
+
+def test_failed_write_leaves_no_output(tmp_path):
+    from genoscreen.screening.writers import HitWriter
+
+    out = tmp_path / "hits.tsv"
+    with pytest.raises(RuntimeError):
+        with HitWriter(out) as writer:
+            writer.write(np.array(["a"], dtype=object), "T", np.array([1.0], np.float32), np.array([1]))
+            raise RuntimeError("interrupted")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_top_k_is_an_input_error(tiny_model, proteins, tmp_path):
+    from genoscreen.common.errors import InputError
+
+    with pytest.raises(InputError, match="top-k"):
+        run(tiny_model, proteins, tmp_path / "x.tsv", top_k=0)
