@@ -128,7 +128,11 @@ def read_alleles(vcf_path: str | Path, fasta, *, contig_map: ContigMap | None = 
     if not vcf_path.exists():
         raise InputError(f"{vcf_path}: {what} not found")
     try:
-        vcf = pysam.VariantFile(str(vcf_path))
+        level = pysam.set_verbosity(0)  # silence htslib's "no index" notes; errors still raise
+        try:
+            vcf = pysam.VariantFile(str(vcf_path))
+        finally:
+            pysam.set_verbosity(level)
     except (OSError, ValueError) as err:
         raise InputError(f"{vcf_path}: cannot read as VCF ({err})") from None
     samples = list(vcf.header.samples)
