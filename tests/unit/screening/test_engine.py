@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import SMILES, per_pair_predictions, random_proteins
+from screening_helpers import SMILES, per_pair_predictions, random_proteins
 from genoscreen.screening.screen import FullRanking, TileShape, TopK, block_width, screen_compounds
 
 SMALL_TILE = TileShape(compounds=4, targets=8, chunk=12)  # forces several chunks, tiles and padding

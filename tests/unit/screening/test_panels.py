@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import random_model, random_proteins, write_fasta, write_smi
+from screening_helpers import random_model, random_proteins, write_fasta, write_smi
 from genoscreen.common.errors import InputError
 from genoscreen.screening import panels
 from genoscreen.screening.screen import screen

@@ -8,7 +8,7 @@ import sys
 
 import pandas as pd
 
-from conftest import random_proteins, write_fasta, write_smi
+from screening_helpers import random_proteins, write_fasta, write_smi
 
 SCRIPT = """
 import sys

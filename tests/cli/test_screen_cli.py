@@ -1,0 +1,136 @@
+"""`genoscreen screen` and `genoscreen affinity panels` end to end: formats, errors, exit codes, atomic output."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from genoscreen.cli import main
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "screening"))
+from screening_helpers import SMILES, random_model, random_proteins, write_fasta, write_smi  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    from genoscreen.affinity.checkpoint import save_model
+
+    model, config = random_model(seed=5)
+    path = tmp_path_factory.mktemp("cli") / "model"
+    save_model(model, config, path)
+    return path
+
+
+@pytest.fixture
+def fasta(tmp_path):
+    return write_fasta(tmp_path / "targets.fasta", random_proteins(6, seed=7))
+
+
+def test_smi_library_with_invalid_smiles(model_dir, fasta, tmp_path):
+    lines = "".join(f"{s} C{i:04d}\n" for i, s in enumerate(SMILES[:10]))
+    library = tmp_path / "lib.smi"
+    library.write_text(lines + "C1CC( broken\nnot_a_smiles alsobroken\n")
+    out = tmp_path / "hits.tsv"
+    assert main(["screen", "--model", str(model_dir), "--compounds", str(library), "--targets", str(fasta),
+                 "--out", str(out)]) == 0
+    table = pd.read_csv(out, sep="\t")
+    assert len(table) == 10 * 6 and table.groupby("target_id")["rank"].max().eq(10).all()
+    errors = pd.read_csv(tmp_path / "hits.tsv.errors.tsv", sep="\t")
+    assert errors["id"].tolist() == ["broken", "alsobroken"]
+    assert errors["row"].tolist() == [11, 12] and errors["reason"].str.contains("RDKit").all()
+
+
+def test_gzipped_csv_to_parquet_with_top_k(model_dir, fasta, tmp_path):
+    library = tmp_path / "lib.csv.gz"
+    with gzip.open(library, "wt") as handle:
+        handle.write("compound_id,smiles\n" + "".join(f"M{i},{s}\n" for i, s in enumerate(SMILES)))
+    out = tmp_path / "hits.parquet"
+    assert main(["screen", "--model", str(model_dir), "--compounds", str(library), "--targets", str(fasta),
+                 "--out", str(out), "--top-k", "3"]) == 0
+    table = pd.read_parquet(out)
+    assert list(table.columns) == ["compound_id", "target_id", "prediction", "rank"]
+    assert len(table) == 3 * 6 and table["rank"].tolist() == [1, 2, 3] * 6
+
+
+def test_sdf_library(model_dir, fasta, tmp_path):
+    from rdkit import Chem
+
+    library = tmp_path / "lib.sdf"
+    with Chem.SDWriter(str(library)) as writer:
+        for i, smi in enumerate(SMILES[:5]):
+            mol = Chem.MolFromSmiles(smi)
+            mol.SetProp("_Name", f"S{i}")
+            writer.write(mol)
+    out = tmp_path / "hits.tsv"
+    assert main(["screen", "--model", str(model_dir), "--compounds", str(library), "--targets", str(fasta),
+                 "--out", str(out), "--min-affinity", "-1000"]) == 0
+    assert set(pd.read_csv(out, sep="\t")["compound_id"]) == {f"S{i}" for i in range(5)}
+
+
+def test_duplicate_ids_fail_before_any_work(model_dir, fasta, tmp_path, capsys):
+    library = tmp_path / "lib.smi"
+    library.write_text("CCO a\nCCC b\nCCN a\n")
+    out = tmp_path / "hits.tsv"
+    assert main(["screen", "--model", str(model_dir), "--compounds", str(library), "--targets", str(fasta),
+                 "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "duplicate compound id 'a'" in err and len(err.splitlines()) == 1 and "Traceback" not in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--panel", "nope"], "no panel 'nope'"),
+    (["--targets", "missing.fasta"], "not found"),
+    (["--targets", "{fasta}", "--top-k", "0"], "--top-k 0"),
+])
+def test_bad_inputs_exit_2_with_one_line(model_dir, fasta, tmp_path, capsys, extra, message):
+    library = write_smi(tmp_path / "lib.smi", SMILES[:3])
+    out = tmp_path / "hits.tsv"
+    extra = [e.format(fasta=fasta) for e in extra]
+    assert main(["screen", "--model", str(model_dir), "--compounds", str(library), "--out", str(out), *extra]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_targets_and_panel_are_exclusive(model_dir, fasta, tmp_path):
+    with pytest.raises(SystemExit) as exit_:
+        main(["screen", "--model", str(model_dir), "--compounds", "x.smi", "--out", "o.tsv",
+              "--targets", str(fasta), "--panel", "p"])
+    assert exit_.value.code == 2
+
+
+def test_corrupt_model_dir_is_a_clear_error(model_dir, fasta, tmp_path, capsys):
+    broken = shutil.copytree(model_dir, tmp_path / "broken")
+    (broken / "weights.msgpack").write_bytes(b"\x00garbage")
+    library = write_smi(tmp_path / "lib.smi", SMILES[:3])
+    assert main(["screen", "--model", str(broken), "--compounds", str(library), "--targets", str(fasta),
+                 "--out", str(tmp_path / "hits.tsv")]) == 2
+    assert "weights.msgpack" in capsys.readouterr().err
+
+
+def test_panels_add_list_and_screen(model_dir, fasta, tmp_path, capsys):
+    model = shutil.copytree(model_dir, tmp_path / "model")
+    assert main(["affinity", "panels", "--model", str(model), "--add", "kin", "--targets", str(fasta)]) == 0
+    capsys.readouterr()
+    assert main(["affinity", "panels", "--model", str(model)]) == 0
+    listing = capsys.readouterr().out.splitlines()
+    assert listing == ["name\ttargets\tstatus\tsource", "kin\t6\tok\ttargets.fasta"]
+    library = write_smi(tmp_path / "lib.smi", SMILES[:8])
+    for flag, value, name in (("--panel", "kin", "a.tsv"), ("--targets", str(fasta), "b.tsv")):
+        assert main(["screen", "--model", str(model), "--compounds", str(library), flag, value,
+                     "--out", str(tmp_path / name), "--top-k", "2"]) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "a.tsv", sep="\t"), pd.read_csv(tmp_path / "b.tsv", sep="\t"))
+    assert main(["affinity", "panels", "--model", str(model), "--add", "kin"]) == 2
+
+
+def test_help_explains_every_flag():
+    result = subprocess.run([sys.executable, "-m", "genoscreen", "screen", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0
+    for flag in ("--model", "--compounds", "--targets", "--panel", "--out", "--top-k", "--min-affinity"):
+        assert flag in result.stdout
