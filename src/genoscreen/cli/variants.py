@@ -91,6 +91,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                                       "(default OUT.work next to OUT)")
     sr.add_argument("--contig-map", help="rename VCF contigs onto the reference's names, e.g. 20=chr20")
     sr.add_argument("--sample", default="SIM", help="read-group sample name (default SIM)")
+    sr.add_argument("--artifact-fraction", type=float, default=0.0,
+                    help="share of the coverage drawn from an artifact haplotype (reference plus random non-truth "
+                         "substitutions/indels): low-fraction sites that label as 0, the negatives that clean "
+                         "simulation lacks (default 0; 0.05-0.2 for training sets)")
     sr.set_defaults(func=_simulate_reads)
 
 
@@ -145,6 +149,7 @@ def _simulate_reads(args: argparse.Namespace) -> int:
         read_length=args.read_length, fragment_mean=args.fragment_mean, fragment_sd=args.fragment_sd,
         benchmark_bed=args.benchmark_bed, seed=args.seed, threads=args.threads, workdir=args.workdir,
         edge=args.edge, contig_map=ContigMap.parse(args.contig_map), sample_name=args.sample,
+        artifact_fraction=args.artifact_fraction,
     )
     json.dump(info, sys.stdout, indent=2)
     sys.stdout.write("\n")

@@ -88,6 +88,26 @@ def build_haplotypes(fasta, vcf_path: str | Path, window: Region, rng: np.random
     return haps[0], haps[1], stats
 
 
+def artifact_haplotype(ref: str, rng: np.random.Generator, snv_every: int = 400,
+                       indel_every: int = 4000) -> tuple[str, int]:
+    """`ref` with random substitutions and 1-3 bp indels (non-truth sites for low-fraction negatives)."""
+    seq = list(ref)
+    n = len(seq)
+    sites = 0
+    for p in rng.choice(n, size=max(1, n // snv_every), replace=False):
+        if seq[p] in "ACGT":
+            seq[p] = "ACGT"[("ACGT".index(seq[p]) + int(rng.integers(1, 4))) % 4]
+            sites += 1
+    for p in sorted(rng.choice(n, size=max(1, n // indel_every), replace=False), reverse=True):
+        k = int(rng.integers(1, 4))
+        if rng.random() < 0.5:
+            seq[p + 1: p + 1 + k] = []
+        else:
+            seq[p + 1: p + 1] = list("".join(rng.choice(list("ACGT"), size=k)))
+        sites += 1
+    return "".join(seq), sites
+
+
 def learn_profile(profile_bam: str | Path, out_prefix: str | Path, threads: int = 1) -> tuple[Path, Path]:
     """ART quality profile (R1, R2 files) learned from a real BAM's read pairs; reused when already there."""
     out_prefix = Path(out_prefix)
@@ -125,8 +145,14 @@ def simulate_reads(ref: str | Path, truth: str | Path, regions: str | Sequence[R
                    coverage: float = 30.0, profile_bam: str | Path | None = None, read_length: int | None = None,
                    fragment_mean: int = 400, fragment_sd: int = 50, benchmark_bed: str | Path | None = None,
                    seed: int = 0, threads: int = 1, workdir: str | Path | None = None, edge: int = 600,
-                   contig_map: ContigMap | None = None, sample_name: str = "SIM") -> dict:
-    """Simulate, align, sort and index reads of the truth's genome over `regions`; returns the run description."""
+                   contig_map: ContigMap | None = None, sample_name: str = "SIM",
+                   artifact_fraction: float = 0.0) -> dict:
+    """Simulate, align, sort and index reads of the truth's genome over `regions`; returns the run description.
+
+    `artifact_fraction` > 0 adds reads (that share of the coverage) from a third, artifact haplotype: the reference
+    with random substitutions (1 per 400 bp) and short indels (1 per 4 kb) that are not in the truth, so they
+    become low-allele-fraction candidates labelled 0 — the non-variant sites that error-free simulation lacks.
+    """
     for check in (samtools.binary, bwa.binary, art.illumina, art.profiler):
         check()
     contig_map = contig_map or ContigMap()
@@ -174,8 +200,24 @@ def simulate_reads(ref: str | Path, truth: str | Path, regions: str | Sequence[R
              stats.applied, stats.skipped_overlap)
 
     prefix = workdir / f"{out_bam.stem}.reads"
-    fq1, fq2 = art.simulate_pairs(haps_fa, prefix, coverage=coverage / 2, read_length=read_length,
-                                  fragment_mean=fragment_mean, fragment_sd=fragment_sd, seed=seed, profile=profile)
+    fq1, fq2 = art.simulate_pairs(haps_fa, prefix, coverage=coverage * (1 - artifact_fraction) / 2,
+                                  read_length=read_length, fragment_mean=fragment_mean, fragment_sd=fragment_sd,
+                                  seed=seed, profile=profile)
+    artifact_sites = 0
+    if artifact_fraction > 0:
+        art_fa = workdir / f"{out_bam.stem}.artifacts.fa"
+        with atomic_open(art_fa) as handle:
+            for i, w in enumerate(windows):
+                seq, n = artifact_haplotype(fasta.fetch(w.contig, w.start, w.end).upper(), rng)
+                artifact_sites += n
+                handle.write(f">w{i}_{w.contig}_{w.start}_{w.end}_artifacts\n{seq}\n")
+        a1, a2 = art.simulate_pairs(art_fa, workdir / f"{out_bam.stem}.artreads", coverage=coverage * artifact_fraction,
+                                    read_length=read_length, fragment_mean=fragment_mean, fragment_sd=fragment_sd,
+                                    seed=seed + 1, profile=profile)
+        for main_fq, extra in ((fq1, a1), (fq2, a2)):
+            with open(main_fq, "ab") as out, open(extra, "rb") as src:
+                shutil.copyfileobj(src, out)
+            extra.unlink()
     with atomic_path(out_bam) as tmp_bam:
         aligner = bwa.mem(bwa_ref, fq1, fq2, f"@RG\\tID:{sample_name}\\tSM:{sample_name}\\tPL:ILLUMINA", threads)
         sorter = samtools.sort(aligner.stdout, tmp_bam, threads)
@@ -202,6 +244,7 @@ def simulate_reads(ref: str | Path, truth: str | Path, regions: str | Sequence[R
         "bam": str(out_bam), "reference": str(ref), "truth": str(truth), "windows": [str(w) for w in windows],
         "coverage": coverage, "read_length": read_length, "fragment_mean": fragment_mean, "fragment_sd": fragment_sd,
         "art_profile_from": str(profile_bam) if profile_bam else "ART built-in HS25", "seed": seed,
+        "artifact_fraction": artifact_fraction, "artifact_sites": artifact_sites,
         "truth_records": stats.records, "alleles_applied": stats.applied, "skipped_overlapping": stats.skipped_overlap,
         "confident_bed": str(bed_path), "confident_bp": sum(len(r) for r in confident),
     }

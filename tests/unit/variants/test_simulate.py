@@ -44,3 +44,13 @@ def test_missing_binary_says_how_to_install(monkeypatch):
         bwa.binary()
     with pytest.raises(ToolError, match="apt-get install samtools"):
         samtools.binary()
+
+
+def test_artifact_haplotype_adds_non_truth_sites():
+    from genoscreen.variants.simulate import artifact_haplotype
+
+    ref = "ACGT" * 2000
+    seq, n = artifact_haplotype(ref, np.random.default_rng(0))
+    assert n == 8000 // 400 + 8000 // 4000
+    assert seq != ref and abs(len(seq) - len(ref)) <= 6
+    assert artifact_haplotype(ref, np.random.default_rng(0)) == (seq, n)
