@@ -126,6 +126,8 @@ def _work(region: Region) -> tuple[dict[str, np.ndarray], list[tuple], int]:
     p: Plan = _STATE["plan"]
     refseq: RefSeq = _STATE["refseq"]
     rows = collect_reads(_STATE["bam"], p.bam_names[region.contig], region, refseq, p.filters, bam_path=p.bam)
+    if rows.n == 0:
+        return ex.empty_arrays(p.config), [], 0
     cands = find_candidates(rows, region, refseq, p.filters, p.thresholds)
     proposed = [(c.contig, *k) for c in cands for k in c.alt_keys]
     if p.truth is not None:
