@@ -159,7 +159,8 @@ if TRAIN_AFFINITY:
             ENV
         shell:
             "genoscreen affinity train --drugs {input.drugs} --targets {input.targets} --pairs {input.pairs} "
-            "--preset {params.preset} --out {output} {params.extra} 2> {log}"
+            "--preset {params.preset} --cv-summary {input.cv}/cv_summary.json --out {output} {params.extra} 2> {log} "
+            "&& genoscreen affinity panels --model {output} --add {wildcards.dataset} --targets {input.targets} 2>> {log}"
 
     rule train_affinity:
         input:

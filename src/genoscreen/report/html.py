@@ -181,6 +181,7 @@ def _screening_section(hits: dict, top_hits: int, targets_shown: int) -> str:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
     import pandas as pd
 
     parts = ["<h2>Screening</h2>"]
@@ -204,8 +205,10 @@ def _screening_section(hits: dict, top_hits: int, targets_shown: int) -> str:
         axes[0].set_xlabel("predicted affinity")
         axes[0].set_ylabel("pairs")
         axes[0].set_title("Distribution over reported pairs")
+        axes[0].xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(6))
         per_compound = table.groupby("compound_id")["prediction"].max().sort_values(ascending=False).head(25)
-        axes[1].barh(per_compound.index[::-1], per_compound.values[::-1], color="#228833")
+        axes[1].plot(per_compound.values[::-1], per_compound.index[::-1], "o", color="#228833")
+        axes[1].grid(axis="x", alpha=0.3)
         axes[1].set_xlabel("best predicted affinity over targets")
         axes[1].set_title("Compounds by their strongest target")
         axes[1].tick_params(axis="y", labelsize=7)

@@ -72,7 +72,8 @@ HIT_COLUMNS = ("compound_id", "target_id", "prediction", "rank")
 def merge_hits(inputs: list[str | Path], out: str | Path, top_k: int | None = None, errors_out: str | Path | None = None) -> int:
     """Merge per-chunk hit tables into one: re-rank within each target, keep the top K, sort by target then rank.
 
-    Each chunk kept its own top K, so the global top K is exact. Targets keep the order of their first appearance.
+    Each chunk kept its own top K, so the global top K is exact. Sorted as `genoscreen screen` sorts: by target_id,
+    then rank; equal predictions keep chunk order.
     Per-chunk errors files (`<chunk>.errors.tsv`, when present) are concatenated into `errors_out`.
     """
     import pandas as pd
@@ -85,8 +86,7 @@ def merge_hits(inputs: list[str | Path], out: str | Path, top_k: int | None = No
             raise InputError(f"{path}: missing column(s) {sorted(missing)}; expected the output of `genoscreen screen`")
         frames.append(frame)
     hits = pd.concat(frames, ignore_index=True)
-    target_order = {t: i for i, t in enumerate(dict.fromkeys(hits["target_id"]))}
-    hits["_target"] = hits["target_id"].map(target_order)
+    hits["_target"] = hits["target_id"]
     hits["_seq"] = range(len(hits))
     hits = hits.sort_values(["_target", "prediction", "_seq"], ascending=[True, False, True], kind="stable")
     hits["rank"] = hits.groupby("_target").cumcount() + 1

@@ -1,0 +1,218 @@
+"""The library behind the workflow: demo data, config validation, shards, compound chunks, gathers, the report."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from pathlib import Path
+
+import pysam
+import pytest
+
+from genoscreen.common.errors import InputError
+from genoscreen.demo import DemoSpec, generate
+from genoscreen.demo.compounds import KINASE_INHIBITORS
+from genoscreen.workflow.chunks import split_library
+from genoscreen.workflow.config import load, make_shards
+from genoscreen.workflow.gather import concat_vcfs, merge_hits
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMAS = ROOT / "workflow" / "schemas"
+SMALL = DemoSpec(contigs=(("c1", 6000), ("c2", 4000)), samples=("s1",), coverage=12)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    return out, generate(out, SMALL)
+
+
+def _digest(path: Path) -> str:
+    if path.suffix == ".bam":  # compare records, not the BGZF bytes
+        with pysam.AlignmentFile(str(path)) as bam:
+            return hashlib.sha256("".join(r.to_string() for r in bam).encode()).hexdigest()
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_demo_is_deterministic_and_consistent(demo, tmp_path):
+    out, summary = demo
+    again = generate(tmp_path, SMALL)
+    assert again["samples"] == summary["samples"]
+    for key, path in SMALL.paths(out).items():
+        assert path.exists(), key
+        if not key.endswith((".bai", ".tbi")):
+            assert _digest(path) == _digest(SMALL.paths(tmp_path)[key]), key
+    counts = summary["samples"]["s1"]
+    assert counts["snps"] > 10 and counts["indels"] > 3 and 0 < counts["hom_alt"] < counts["snps"] + counts["indels"]
+    with pysam.VariantFile(str(out / "s1.truth.vcf.gz")) as vcf:
+        records = list(vcf)
+    assert len(records) == counts["snps"] + counts["indels"]
+    with pysam.AlignmentFile(str(out / "s1.bam")) as bam:
+        assert bam.header["RG"][0]["SM"] == "s1"
+        assert bam.mapped == counts["aligned_reads"]
+        assert bam.check_index()
+
+
+def test_demo_reads_carry_the_truth(demo):
+    """Every truth SNP is seen in the reads at about the genotype's allele fraction."""
+    out, _ = demo
+    ref = pysam.FastaFile(str(out / "genome.fa"))
+    with pysam.VariantFile(str(out / "s1.truth.vcf.gz")) as vcf, pysam.AlignmentFile(str(out / "s1.bam")) as bam:
+        for rec in vcf:
+            if len(rec.ref) != 1 or len(rec.alts[0]) != 1:
+                continue
+            assert ref.fetch(rec.contig, rec.start, rec.stop) == rec.ref
+            counts = bam.count_coverage(rec.contig, rec.start, rec.stop, quality_threshold=0)
+            depth = sum(c[0] for c in counts)
+            alt = counts["ACGT".index(rec.alts[0])][0]
+            expected = sum(rec.samples["s1"]["GT"]) / 2
+            assert depth > 3
+            assert abs(alt / depth - expected) < 0.45, (rec.contig, rec.pos, alt, depth)
+
+
+def test_demo_compounds_parse():
+    from rdkit import Chem
+
+    assert len(KINASE_INHIBITORS) >= 8
+    for name, smiles in KINASE_INHIBITORS:
+        assert Chem.MolFromSmiles(smiles) is not None, name
+
+
+def _config(tmp_path: Path, **over) -> dict:
+    models = tmp_path / "models"
+    (models / "caller").mkdir(parents=True, exist_ok=True)
+    (models / "dta").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "samples.tsv").write_text("sample\tbam\ttruth\tconfident_bed\na\tdemo/a.bam\t\t\n")
+    config = {
+        "samples": str(tmp_path / "samples.tsv"),
+        "reference": "demo/genome.fa",
+        "demo": {"dir": "demo"},
+        "variants": {"model": str(models / "caller"), "shard_size": 7000},
+        "screening": {"model": str(models / "dta"), "panel": "davis", "libraries": {"lib": "demo/x.smi"}},
+    }
+    config.update(over)
+    return config
+
+
+def test_config_defaults_and_shards(tmp_path):
+    config = _config(tmp_path)
+    plan = load(config, SCHEMAS)
+    assert config["screening"]["top_k"] == 100 and config["screening"]["chunks"] == 1  # defaults filled
+    assert config["resources"]["make_examples"]["threads"] == 1
+    lengths = dict(DemoSpec().contigs)
+    assert [s.region for s in plan.shards][:2] == ["demo1:1-7000", "demo1:7001-14000"]
+    assert sum(s.end - s.start for s in plan.shards) == sum(lengths.values())
+    assert list(plan.samples) == ["a"]
+
+
+def test_shards_of_explicit_regions():
+    shards = make_shards(["chr20:10000001-10045000"], {"chr20": 63_025_520}, 15000)
+    assert [s.region for s in shards] == ["chr20:10000001-10015000", "chr20:10015001-10030000", "chr20:10030001-10045000"]
+    with pytest.raises(InputError, match="ends past"):
+        make_shards(["chr20:1-100"], {"chr20": 50}, 1000)
+    with pytest.raises(InputError, match="not in the reference"):
+        make_shards(["20:1-100"], {"chr20": 500}, 1000)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda c, t: c["variants"].update(shard_size="big"), r"variants\.shard_size: 'big' is not of type 'integer'"),
+        (lambda c, t: c.update(unknown_key=1), "Additional properties are not allowed"),
+        (lambda c, t: c.update(reference="nowhere/genome.fa"), "config: reference: nowhere/genome.fa does not exist"),
+        (lambda c, t: c["variants"].update(model=str(t / "no-model")), "variants.model: .*no-model does not exist"),
+        (lambda c, t: c["screening"].update(panel=None), "give exactly one of `panel`"),
+        (lambda c, t: (t / "samples.tsv").write_text("sample\tbam\na\tmissing.bam\n"), r"sample 'a': bam: missing.bam does not exist"),
+        (lambda c, t: (t / "samples.tsv").write_text("sample\tbam\na b\tdemo/a.bam\n"), r"row 2: sample: 'a b' does not match"),
+        (lambda c, t: (t / "samples.tsv").write_text("sample\tbam\na\tdemo/a.bam\na\tdemo/a.bam\n"), "duplicate sample 'a'"),
+        (lambda c, t: (t / "samples.tsv").write_text("sample\tbai\na\tdemo/a.bam\n"), r"unknown column\(s\) \['bai'\]"),
+    ],
+)
+def test_bad_config_is_one_clear_error(tmp_path, change, message):
+    config = _config(tmp_path)
+    change(config, tmp_path)
+    with pytest.raises(InputError, match=message) as err:
+        load(config, SCHEMAS)
+    assert "\n" not in str(err.value)
+
+
+def test_split_and_merge_keep_exact_top_k(tmp_path):
+    lib = tmp_path / "lib.tsv"
+    lib.write_text("compound_id\tsmiles\n" + "".join(f"m{i}\tC{'C' * i}O\n" for i in range(10)))
+    outs = [tmp_path / f"chunk{i}.tsv" for i in range(3)]
+    assert split_library(lib, outs, tmp_path / "index.json") == [3, 4, 3]
+    assert all(o.read_text().startswith("compound_id\tsmiles\n") for o in outs)
+    assert json.loads((tmp_path / "index.json").read_text())["first_record"] == [0, 3, 7]
+    hits = []
+    for i, out in enumerate(outs):  # fake per-chunk screen output: score = compound number
+        ids = [line.split("\t")[0] for line in out.read_text().splitlines()[1:]]
+        rows = [(c, t, float(c[1:]) * (1 if t == "T1" else -1)) for t in ("T1", "T2") for c in ids]
+        path = tmp_path / f"chunk{i}.hits.tsv"
+        path.write_text("compound_id\ttarget_id\tprediction\trank\n" + "".join(f"{c}\t{t}\t{p}\t0\n" for c, t, p in rows))
+        hits.append(path)
+    (tmp_path / "chunk1.hits.tsv.errors.tsv").write_text("row\tcompound_id\treason\n2\tm4\tbad SMILES\n")
+    merged = tmp_path / "merged.tsv"
+    assert merge_hits(hits, merged, top_k=2, errors_out=tmp_path / "errors.tsv") == 4
+    lines = [line.split("\t") for line in merged.read_text().splitlines()]
+    assert lines[0] == ["compound_id", "target_id", "prediction", "rank"]
+    assert [(l[0], l[1], l[3]) for l in lines[1:]] == [("m9", "T1", "1"), ("m8", "T1", "2"), ("m0", "T2", "1"), ("m1", "T2", "2")]
+    assert (tmp_path / "errors.tsv").read_text().splitlines()[1] == "chunk1\t2\tm4\tbad SMILES"
+
+
+def test_split_sdf_and_smi(tmp_path):
+    sdf = tmp_path / "lib.sdf"
+    sdf.write_text("".join(f"m{i}\n  RDKit\n\n  0  0  0  0  0  0  0  0  0  0999 V2000\nM  END\n$$$$\n" for i in range(4)))
+    outs = [tmp_path / "a.sdf", tmp_path / "b.sdf"]
+    assert split_library(sdf, outs) == [2, 2]
+    assert outs[1].read_text().startswith("m2\n") and outs[1].read_text().count("$$$$") == 2
+    smi = tmp_path / "lib.smi"
+    smi.write_text("# comment\nCCO ethanol\n\nCC ethane\n")
+    assert split_library(smi, [tmp_path / "a.smi"]) == [2]
+    with pytest.raises(InputError, match="unknown compound file type"):
+        split_library(tmp_path / "lib.xyz", [tmp_path / "a.xyz"])
+
+
+def _vcf(path: Path, records: list[tuple[str, int, str, str]], sample: str = "s") -> Path:
+    lines = ["##fileformat=VCFv4.2", "##contig=<ID=c1,length=1000>", "##contig=<ID=c2,length=1000>",
+             '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
+             f"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t{sample}"]
+    lines += [f"{c}\t{p}\t.\t{r}\t{a}\t30\tPASS\t.\tGT\t0/1" for c, p, r, a in records]
+    plain = path.with_suffix("")
+    plain.write_text("\n".join(lines) + "\n")
+    pysam.tabix_compress(str(plain), str(path), force=True)
+    return path
+
+
+def test_concat_vcfs_sorts_dedups_and_indexes(tmp_path):
+    a = _vcf(tmp_path / "a.vcf.gz", [("c1", 10, "A", "G"), ("c1", 500, "C", "T")])
+    b = _vcf(tmp_path / "b.vcf.gz", [("c1", 500, "C", "T"), ("c2", 5, "G", "GA")])
+    out = tmp_path / "all.vcf.gz"
+    assert concat_vcfs([b, a], out) == 3
+    with pysam.VariantFile(str(out)) as vcf:
+        assert [(r.contig, r.pos) for r in vcf] == [("c1", 10), ("c1", 500), ("c2", 5)]
+        assert [r.pos for r in vcf.fetch("c2")] == [5]
+    c = _vcf(tmp_path / "c.vcf.gz", [], sample="other")
+    with pytest.raises(InputError, match="samples"):
+        concat_vcfs([a, c], tmp_path / "bad.vcf.gz")
+
+
+def test_report_html(tmp_path):
+    from genoscreen.report import accuracy_lines, build_report
+
+    vcf = _vcf(tmp_path / "a.vcf.gz", [("c1", 10, "A", "G"), ("c2", 5, "G", "GA")])
+    evaluation = tmp_path / "a.json"
+    evaluation.write_text(json.dumps({"SNP": {"tp": 9, "fp": 1, "fn": 0, "precision": 0.9, "recall": 1.0, "f1": 0.947},
+                                      "INDEL": {"TP": 3, "FP": 0, "FN": 1, "Precision": 1.0, "Recall": 0.75, "F1": 0.857}}))
+    hits = tmp_path / "hits.tsv"
+    hits.write_text("compound_id\ttarget_id\tprediction\trank\n" + "".join(
+        f"d{i}\tK{k}\t{5 + (i * k) % 7 / 2:.2f}\t{i + 1}\n" for k in range(5) for i in range(6)))
+    out = build_report(tmp_path / "report.html", vcfs={"a": vcf}, evaluations={"a": evaluation}, hits={"lib": hits})
+    text = out.read_text()
+    assert "Accuracy against the truth" in text and "0.9470" in text and "Top 10 compounds" in text
+    assert text.count("<img") == 3
+    assert accuracy_lines({"a": evaluation})[1].startswith("a INDEL precision 1.0000 recall 0.7500 F1 0.8570")
+    evaluation.write_text("{}")
+    with pytest.raises(InputError, match="no SNP/INDEL metrics"):
+        build_report(tmp_path / "r2.html", evaluations={"a": evaluation})
+    assert not (tmp_path / "r2.html").exists()
