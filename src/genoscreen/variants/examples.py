@@ -26,7 +26,7 @@ from typing import Iterator
 import numpy as np
 
 from genoscreen.common.errors import InputError
-from genoscreen.common.io import atomic_open, atomic_path
+from genoscreen.common.io import atomic_open
 from genoscreen.variants.pileup_config import PileupConfig
 
 FIELDS = ("tensors", "label", "contig", "pos", "ref", "alts", "alt_indices", "depth", "allele_depths")
@@ -156,4 +156,4 @@ def write_summary(folder: str | Path, summary: dict) -> None:
         handle.write("\n")
 
 
-__all__ = ["FIELDS", "read_examples", "iter_shards", "write_shard", "load_shard", "read_summary", "atomic_path"]
+__all__ = ["FIELDS", "read_examples", "iter_shards", "write_shard", "load_shard", "read_summary", "write_summary"]

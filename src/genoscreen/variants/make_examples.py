@@ -29,7 +29,7 @@ from genoscreen.variants.pileup import build_tensor, check_channels, ref_window_
 from genoscreen.variants.pileup_config import PileupConfig
 from genoscreen.variants.reads import open_alignments
 from genoscreen.variants.regions import (ContigMap, Region, intersect_regions, open_reference, parse_regions,
-                                         read_bed, reference_lengths, shard_regions)
+                                         read_bed, reference_lengths, shard_regions, suggest_contig_map)
 
 log = logging.getLogger(__name__)
 
@@ -102,13 +102,11 @@ def plan(bam: str | Path, ref: str | Path, regions: str | Sequence[Region] | Non
 
 
 def _contig_error(bam, bam_names: list[str], ref, ref_names: list[str]) -> None:
-    from genoscreen.variants.regions import _suggest
-
     shown_bam = ", ".join(bam_names[:4]) + (", ..." if len(bam_names) > 4 else "")
     shown_ref = ", ".join(ref_names[:4]) + (", ..." if len(ref_names) > 4 else "")
     raise InputError(
         f"{bam}: contigs ({shown_bam}) do not match the reference {ref} ({shown_ref}); if they are the same "
-        f"sequences under another naming, pass --contig-map {_suggest(bam_names, ref_names)}"
+        f"sequences under another naming, pass --contig-map {suggest_contig_map(bam_names, ref_names)}"
     )
 
 

@@ -112,7 +112,7 @@ class ContigMap:
         return bool(self.to_ref)
 
 
-def _suggest(names: Iterable[str], ref_names: Iterable[str]) -> str:
+def suggest_contig_map(names: Iterable[str], ref_names: Iterable[str]) -> str:
     """A `--contig-map` suggestion pairing 'chr20' <-> '20' style names."""
     ref_names = set(ref_names)
     pairs = []
@@ -136,7 +136,7 @@ def check_contigs(names: Iterable[str], ref_names: Iterable[str], what: str, ref
         shown_ref = ", ".join(ref_names[:5]) + (", ..." if len(ref_names) > 5 else "")
         raise InputError(
             f"{what}: contig name(s) {', '.join(missing[:5])} are not in {ref_what} (which names {shown_ref}); "
-            f"if they are the same sequences under another naming, pass --contig-map {_suggest(missing, ref_names)}"
+            f"if they are the same sequences under another naming, pass --contig-map {suggest_contig_map(missing, ref_names)}"
         )
 
 
