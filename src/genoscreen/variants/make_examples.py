@@ -127,11 +127,14 @@ def _work(region: Region) -> tuple[dict[str, np.ndarray], list[tuple], int]:
     if rows.n == 0:
         return ex.empty_arrays(p.config), [], 0
     cands = find_candidates(rows, region, refseq, p.filters, p.thresholds)
-    proposed = [(c.contig, *k) for c in cands for k in c.alt_keys]
+    matched: set[tuple] = set()  # truth alleles some candidate explains (by key or haplotype)
     if p.truth is not None:
+        for c in cands:
+            for a in range(1, len(c.alts) + 1):
+                p.truth.label(c, (a,), refseq, matched)
         cands = [c for c in cands if p.truth.is_confident(c)]
     if not cands:
-        return ex.empty_arrays(p.config), proposed, 0
+        return ex.empty_arrays(p.config), sorted(matched), 0
     W = p.config.width
     ref_str = refseq.fetch(region.contig, region.start - W, region.end + W)
     offset = max(0, region.start - W)
@@ -143,7 +146,7 @@ def _work(region: Region) -> tuple[dict[str, np.ndarray], list[tuple], int]:
         ad = ",".join(map(str, c.allele_counts))
         for subset in alt_subsets(len(c.alts)):
             tensors.append(build_tensor(rows, window, c, subset, p.config, reads))
-            labels.append(p.truth.label(c, subset) if p.truth is not None else -1)
+            labels.append(p.truth.label(c, subset, refseq) if p.truth is not None else -1)
             pos.append(c.pos + 1)
             refs.append(c.ref)
             alts.append(alt_str)
@@ -162,7 +165,7 @@ def _work(region: Region) -> tuple[dict[str, np.ndarray], list[tuple], int]:
         "depth": np.asarray(depths, dtype=np.int32),
         "allele_depths": np.asarray(ads, dtype=str),
     }
-    return arrays, proposed, len(cands)
+    return arrays, sorted(matched), len(cands)
 
 
 def _run(p: Plan, threads: int) -> Iterator[tuple[dict[str, np.ndarray], list[tuple], int]]:
@@ -213,7 +216,7 @@ def make_examples(bam: str | Path, ref: str | Path, out_dir: str | Path, regions
     if out_dir.exists() and any(out_dir.iterdir()):
         if not (out_dir / ex.SUMMARY_FILENAME).exists() and not list(out_dir.glob(ex.SHARD_GLOB)):
             raise InputError(f"{out_dir}: exists and is not an examples folder; choose another --out")
-    proposed: set[tuple] = set()
+    matched: set[tuple] = set()
     n_candidates = 0
     with atomic_path(out_dir) as tmp:
         tmp.mkdir(parents=True)
@@ -221,14 +224,14 @@ def make_examples(bam: str | Path, ref: str | Path, out_dir: str | Path, regions
         writer = ex.ShardWriter(tmp, config, examples_per_file)
         for arrays, keys, n_cand in _run(p, threads):
             writer.add(arrays)
-            proposed.update(keys)
+            matched.update(keys)
             n_candidates += n_cand
         writer.flush()
         summary = {
             "candidates": n_candidates,
             "examples": writer.written,
             "truth": p.truth.counts() if p.truth else {"SNP": 0, "INDEL": 0},
-            "truth_without_candidate": p.truth.without_candidate(proposed) if p.truth else {"SNP": 0, "INDEL": 0},
+            "truth_without_candidate": p.truth.without_candidate(matched) if p.truth else {"SNP": 0, "INDEL": 0},
         }
         ex.write_summary(tmp, summary)
         if out_dir.exists():

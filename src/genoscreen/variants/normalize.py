@@ -108,6 +108,22 @@ class Allele:
         return variant_type(self.ref, self.alt)
 
 
+@dataclasses.dataclass(frozen=True)
+class TruthRecord:
+    """A genotyped VCF record as written (0-based pos; alleles[0] is REF)."""
+
+    contig: str
+    pos: int
+    ref: str
+    alleles: tuple[str, ...]
+    gt: tuple[int, int]
+    phased: bool
+
+    @property
+    def end(self) -> int:
+        return self.pos + len(self.ref)
+
+
 def _passes(rec) -> bool:
     keys = list(rec.filter.keys())
     return not keys or keys == ["PASS"]
@@ -115,11 +131,14 @@ def _passes(rec) -> bool:
 
 def read_alleles(vcf_path: str | Path, fasta, *, contig_map: ContigMap | None = None,
                  regions: Iterable[Region] | None = None, bed: Iterable[Region] | None = None,
-                 sample: str | None = None, pass_only: bool = True, what: str = "VCF") -> list[Allele]:
+                 sample: str | None = None, pass_only: bool = True, what: str = "VCF",
+                 records_out: list | None = None) -> list[Allele]:
     """Read a VCF's genotyped alt alleles, normalised, restricted to `regions` and `bed` (spans inside them).
 
     Multi-allelic records are split; an allele's `copies` is how many GT entries carry it. Alleles sharing a
-    normalised key (e.g. the same variant written twice) are merged, copies capped at 2.
+    normalised key (e.g. the same variant written twice) are merged, copies capped at 2. When `records_out` is a
+    list, the genotyped records overlapping `regions` are appended to it as `TruthRecord`s (as written, for
+    haplotype comparisons).
     """
     import pysam
 
@@ -162,6 +181,11 @@ def read_alleles(vcf_path: str | Path, fasta, *, contig_map: ContigMap | None = 
             if not gt or all(g is None or g == 0 for g in gt) or rec.alts is None:
                 continue
             contig = contig_map(rec.contig)
+            if records_out is not None and len(gt) == 2 and None not in gt and (
+                    region_sets is None or region_sets.overlaps(contig, rec.start, rec.stop)):
+                records_out.append(TruthRecord(contig, rec.start, rec.ref.upper(),
+                                               tuple(a.upper() for a in rec.alleles), tuple(gt),
+                                               bool(rec.samples[sample].phased)))
             for idx, alt in enumerate(rec.alts, 1):
                 copies = sum(1 for g in gt if g == idx)
                 if copies == 0 or alt.startswith("<") or alt in ("*", "."):

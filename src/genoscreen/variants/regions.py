@@ -276,3 +276,13 @@ class IntervalSet:
 
     def contains(self, contig: str, pos: int) -> bool:
         return self.contains_span(contig, pos, pos + 1)
+
+    def overlaps(self, contig: str, start: int, end: int) -> bool:
+        """True when [start, end) overlaps an interval."""
+        import numpy as np
+
+        starts = self._starts.get(contig)
+        if starts is None:
+            return False
+        i = int(np.searchsorted(starts, end, side="left")) - 1
+        return i >= 0 and self._ends[contig][i] > start
