@@ -75,3 +75,16 @@ def test_cram_gives_the_same_examples_as_bam(shared, tmp_path):
     ea, eb = read_examples(tmp_path / "bam_ex"), read_examples(tmp_path / "cram_ex")
     for k in FIELDS:
         assert np.array_equal(ea[k], eb[k]), k
+
+
+@pytest.mark.skipif(shutil.which("bcftools") is None, reason="needs bcftools (apt-get install bcftools)")
+def test_evaluate_bcftools_calls_on_dev(shared, tmp_path):
+    from genoscreen.variants.evaluate import evaluate
+    from genoscreen.variants.tools.bcftools import mpileup_call
+
+    d = shared(*DEV)
+    calls = tmp_path / "bcftools.vcf.gz"
+    mpileup_call(d / BAM, d / REF, calls, region="chr20:10000001-10012000")
+    r = evaluate(d / TRUTH, calls, d / REF, bed=d / CONF)
+    assert r["SNP"]["TP"] >= 40 and r["SNP"]["recall"] >= 0.95 and r["SNP"]["precision"] >= 0.95
+    assert r["SNP"]["TP"] + r["SNP"]["FN"] == r["SNP"]["truth_alleles"]

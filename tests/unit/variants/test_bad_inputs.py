@@ -110,3 +110,15 @@ def test_confident_bed_without_truth(dataset, tmp_path):
     bed.write_text("chrS\t0\t100\n")
     with pytest.raises(InputError, match="--truth"):
         make_examples(dataset.bam, dataset.ref, tmp_path / "out", config=CFG, confident_bed=bed)
+
+
+def test_bed_contig_naming_differs(dataset, tmp_path):
+    bed = tmp_path / "r.bed"
+    bed.write_text("S\t0\t100\n")
+    with pytest.raises(InputError, match=r"r\.bed: line 1: .*--contig-map S=chrS"):
+        make_examples(dataset.bam, dataset.ref, tmp_path / "out", config=CFG, bed=bed)
+
+
+def test_default_regions_cover_every_contig_with_reads(dataset, tmp_path):
+    summary = make_examples(dataset.bam, dataset.ref, tmp_path / "out", config=CFG, shard_size=1000)
+    assert summary["candidates"] == 5
