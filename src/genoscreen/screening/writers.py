@@ -15,6 +15,7 @@ from genoscreen.common.io import atomic_path
 
 COLUMNS = ("compound_id", "target_id", "prediction", "rank")
 _PARQUET_ROW_GROUP = 1 << 20
+_TSV_SLICE = 1 << 16
 
 
 def is_parquet(path: str | Path) -> bool:
@@ -74,9 +75,10 @@ class HitWriter(contextlib.AbstractContextManager):
                 self._flush()
         else:
             tail = f"\t{target_id}\t"
-            self._handle.write(
-                "".join(f"{c}{tail}{p:.6f}\t{r}\n" for c, p, r in zip(compound_ids, predictions.tolist(), ranks.tolist()))
-            )
+            for s in range(0, n, _TSV_SLICE):  # bounded text buffers for million-row targets
+                rows = zip(compound_ids[s : s + _TSV_SLICE], predictions[s : s + _TSV_SLICE].tolist(),
+                           ranks[s : s + _TSV_SLICE].tolist())
+                self._handle.write("".join(f"{c}{tail}{p:.6f}\t{r}\n" for c, p, r in rows))
 
     def _flush(self) -> None:
         if self._buffer:
