@@ -68,3 +68,17 @@ def render_model_card(config: AffinityConfig, summary: dict, cv: dict | None = N
         "",
     ]
     return "\n".join(lines)
+
+
+def rerender_model_card(model_dir, cv_summary_path) -> None:
+    """Rewrite MODEL_CARD.md of a trained model directory with the CV summary of `affinity cv` included."""
+    import json
+    from pathlib import Path
+
+    from genoscreen.affinity.checkpoint import CARD_FILE, read_model_config
+    from genoscreen.common.io import atomic_open
+
+    config, meta = read_model_config(model_dir)
+    cv = json.loads(Path(cv_summary_path).read_text())
+    with atomic_open(Path(model_dir) / CARD_FILE) as handle:
+        handle.write(render_model_card(config, meta["training"], cv))

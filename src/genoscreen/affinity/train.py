@@ -118,27 +118,26 @@ def load_inputs(
 # ----------------------------------------------------------------------------------------------- batch plans
 
 
-def _pack(order, pair_drug, pair_target, labels, max_pairs, max_drugs, max_targets) -> list[tuple]:
-    """Greedy cut of pairs (in `order`) into batches within the pair/drug/target caps."""
-    batches = []
-    cur: list[int] = []
-    drugs: dict[int, int] = {}
-    targets: dict[int, int] = {}
-    for i in order.tolist():
-        d, t = int(pair_drug[i]), int(pair_target[i])
-        if cur and (
-            len(cur) == max_pairs
+def _pack(order, pair_drug, pair_target, max_pairs, max_drugs, max_targets) -> list[int]:
+    """Greedy cut of pairs (taken in `order`) into batches within the pair/drug/target caps; returns cut points."""
+    cuts = []
+    n_pairs = 0
+    drugs: set[int] = set()
+    targets: set[int] = set()
+    drug_of, target_of = pair_drug[order].tolist(), pair_target[order].tolist()
+    for pos, (d, t) in enumerate(zip(drug_of, target_of)):
+        if n_pairs and (
+            n_pairs == max_pairs
             or (d not in drugs and len(drugs) == max_drugs)
             or (t not in targets and len(targets) == max_targets)
         ):
-            batches.append((cur, drugs, targets))
-            cur, drugs, targets = [], {}, {}
-        drugs.setdefault(d, len(drugs))
-        targets.setdefault(t, len(targets))
-        cur.append(i)
-    if cur:
-        batches.append((cur, drugs, targets))
-    return batches
+            cuts.append(pos)
+            n_pairs = 0
+            drugs, targets = set(), set()
+        drugs.add(d)
+        targets.add(t)
+        n_pairs += 1
+    return cuts
 
 
 def plan_epoch(data: AffinityData, config: AffinityConfig, rng: np.random.Generator, mode: str = "block") -> dict:
@@ -174,8 +173,9 @@ def plan_epoch(data: AffinityData, config: AffinityConfig, rng: np.random.Genera
     target_block[rng.permutation(targets)] = np.arange(len(targets)) // config.block_targets
     drug_rank = rng.permutation(int(data.pair_drug.max()) + 1)
     order = np.lexsort((rng.random(n), drug_rank[data.pair_drug], target_block[data.pair_target]))
-    packed = _pack(order, data.pair_drug, data.pair_target, data.labels, P, Du, Tu)
-    nb = len(packed)
+    cuts = _pack(order, data.pair_drug, data.pair_target, P, Du, Tu)
+    batches = np.split(order, cuts)
+    nb = len(batches)
     out = {
         "drugs": np.zeros((nb, Du), np.int32),
         "targets": np.zeros((nb, Tu), np.int32),
@@ -184,13 +184,14 @@ def plan_epoch(data: AffinityData, config: AffinityConfig, rng: np.random.Genera
         "y": np.zeros((nb, P), np.float32),
         "mask": np.zeros((nb, P), np.float32),
     }
-    for b, (pairs, drugs, tgts) in enumerate(packed):
+    for b, pairs in enumerate(batches):
         k = len(pairs)
-        pairs = np.asarray(pairs)
-        out["drugs"][b, : len(drugs)] = list(drugs)
-        out["targets"][b, : len(tgts)] = list(tgts)
-        out["pd"][b, :k] = [drugs[int(d)] for d in data.pair_drug[pairs]]
-        out["pt"][b, :k] = [tgts[int(t)] for t in data.pair_target[pairs]]
+        drugs, local_d = np.unique(data.pair_drug[pairs], return_inverse=True)
+        tgts, local_t = np.unique(data.pair_target[pairs], return_inverse=True)
+        out["drugs"][b, : len(drugs)] = drugs
+        out["targets"][b, : len(tgts)] = tgts
+        out["pd"][b, :k] = local_d.reshape(-1)
+        out["pt"][b, :k] = local_t.reshape(-1)
         out["y"][b, :k] = data.labels[pairs]
         out["mask"][b, :k] = 1.0
     # Shuffle batch order so consecutive steps come from different blocks.
@@ -337,7 +338,8 @@ def fit(
     val_index: early stopping on its MSE (patience epochs), the best epoch's weights are returned.
     monitor_index: pairs evaluated every `monitor_every` epochs for the learning curve only (never for selection).
     checkpoint_dir: the full train state is saved there after every epoch and resumed from if present.
-    deadline: time.time() after which no new epoch starts ("time_budget").
+    deadline: time.time() after which training stops ("time_budget"): no epoch starts that the last epoch's
+        duration says would overrun it, and a running epoch stops at the next chunk of steps.
     """
     epochs = config.epochs if epochs is None else epochs
     patience = config.patience if patience is None else patience
@@ -369,6 +371,11 @@ def fit(
     wall_before = history[-1]["wall_s"] if history else 0.0
     steps = pairs_scored = 0
     stopped = "epochs"
+    next_plan = None
+
+    def make_plan(e: int) -> dict:
+        return plan_epoch(train, config, np.random.default_rng([seed, e]), mode)
+
     for epoch in range(start_epoch, epochs):
         if deadline is not None and history:
             last = history[-1].get("epoch_s", 0.0)
@@ -376,7 +383,7 @@ def fit(
                 stopped = "time_budget"
                 break
         te = time.time()
-        plan = plan_epoch(train, config, np.random.default_rng([seed, epoch]), mode)
+        plan = next_plan if next_plan is not None else make_plan(epoch)
         n_batches = len(plan["mask"])
         n_pad = (-n_batches) % STEPS_PER_CALL
         plan = {k: np.concatenate([v, np.zeros((n_pad,) + v.shape[1:], v.dtype)]) for k, v in plan.items()}
@@ -390,6 +397,13 @@ def fit(
             )
             losses.append(loss)
             counts.append(count)
+            if len(losses) >= 2:  # keep at most two chunks queued, so the clock below means something
+                losses[-2].block_until_ready()
+            if deadline is not None and time.time() > deadline:
+                stopped = "time_budget"
+                break
+        # Plan the next epoch on the host while the device runs this one (dispatch is asynchronous).
+        next_plan = make_plan(epoch + 1) if epoch + 1 < epochs and stopped != "time_budget" else None
         loss = np.concatenate([np.asarray(x) for x in losses])
         count = np.concatenate([np.asarray(x) for x in counts])
         steps += int((count > 0).sum())
@@ -398,6 +412,7 @@ def fit(
             "epoch": epoch + 1,
             "train_mse": float((loss * count).sum() / max(count.sum(), 1)),
             "steps": int((count > 0).sum()),
+            "complete": stopped != "time_budget",
         }
         current = nnx.merge(graphdef, params)
         if val_index is not None:
@@ -427,6 +442,8 @@ def fit(
                 {"config": config.to_dict(), "seed": seed, "epoch": epoch + 1, "history": history,
                  "bad_epochs": bad_epochs, "best_mse": best["mse"], "best_epoch": best["epoch"]},
             )
+        if stopped == "time_budget":
+            break
         if val_index is not None and patience and bad_epochs >= patience:
             stopped = "early_stopping"
             break

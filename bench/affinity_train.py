@@ -1,0 +1,122 @@
+"""Benchmark: DeepDTA training with block batching (each distinct drug/target encoded once per step) versus the
+per-pair path (every pair encodes its own drug and protein), same model, same loss, same pairs, one run.
+
+    python bench/affinity_train.py [--data ../shared/data/dta/davis] [--preset davis]
+
+Timing: one epoch of folds 0-3 is planned in both modes; after a warm-up (compile) call each mode runs a fixed
+number of steps, and the epoch time is steps/epoch x seconds/step. Prints `speedup X` (per-pair epoch time /
+block epoch time). Accuracy: both modes train the same number of epochs on folds 0-3 (optionally only the pairs
+of the first --accuracy-targets targets, to fit a CPU) and are scored on fold 4 (CV fold; nothing is selected on
+it). Writes the figures as JSON with --out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+
+from genoscreen.affinity import train as T
+from genoscreen.affinity.configs import get_preset
+from genoscreen.affinity.metrics import evaluate
+
+log = logging.getLogger("bench.affinity_train")
+
+
+def time_mode(config, data, mode: str, steps: int, seed: int) -> dict:
+    """Seconds per step of `mode` (after a compile call) and its batches per epoch."""
+    plan = T.plan_epoch(data, config, np.random.default_rng(seed), mode)
+    n_batches = len(plan["mask"])
+    model = T.build_model(config, seed)
+    graphdef, params = nnx.split(model, nnx.Param)
+    opt_state = T.make_optimizer(config.learning_rate).init(params)
+    key = jax.random.PRNGKey(seed)
+    tables = jnp.asarray(data.drug_tokens), jnp.asarray(data.target_tokens)
+    reps = np.arange(2 * steps) % n_batches
+    warm = {k: jnp.asarray(v[reps[:steps]]) for k, v in plan.items()}
+    timed = {k: jnp.asarray(v[reps[steps:]]) for k, v in plan.items()}
+    t0 = time.perf_counter()
+    out = T.train_chunk(params, opt_state, key, *tables, warm, graphdef=graphdef, learning_rate=config.learning_rate)
+    jax.block_until_ready(out)
+    compile_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    out = T.train_chunk(out[0], out[1], out[2], *tables, timed, graphdef=graphdef, learning_rate=config.learning_rate)
+    jax.block_until_ready(out)
+    per_step = (time.perf_counter() - t0) / steps
+    return {
+        "mode": mode,
+        "batches_per_epoch": n_batches,
+        "pairs_per_epoch": int(plan["mask"].sum()),
+        # padded slots, i.e. what each step computes
+        "sequences_encoded_per_step": plan["drugs"].shape[1] + plan["targets"].shape[1],
+        "first_call_s": round(compile_s, 2),
+        "s_per_step": per_step,
+        "epoch_s": per_step * n_batches,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared/data/dta/davis"),
+                        help="folder with drugs.tsv, targets.fasta, train_pairs.tsv (default ../shared/data/dta/davis)")
+    parser.add_argument("--preset", default="davis", help="model preset (default davis)")
+    parser.add_argument("--steps-block", type=int, default=8, help="timed steps with block batching")
+    parser.add_argument("--steps-pair", type=int, default=2, help="timed steps with per-pair encoding")
+    parser.add_argument("--accuracy-epochs", type=int, default=2, help="epochs each mode trains for the accuracy check")
+    parser.add_argument("--accuracy-targets", type=int, default=0,
+                        help="accuracy check on the pairs of the first N targets only (0 = all; use ~30 on a CPU)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", help="write the figures as JSON here")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+
+    config = get_preset(args.preset, seed=args.seed)
+    folder = Path(args.data)
+    data, _, _ = T.load_inputs(folder / "drugs.tsv", folder / "targets.fasta", folder / "train_pairs.tsv", config)
+    train = data.subset(T.fold_indices(data, [0, 1, 2, 3]))
+    result = {"device": T.device_description(), "preset": args.preset, "data": str(folder),
+              "train_pairs": train.n_pairs, "batch_size": config.batch_size}
+
+    block = time_mode(config, train, "block", args.steps_block, args.seed)
+    log.info("block: %s", block)
+    pair = time_mode(config, train, "pair", args.steps_pair, args.seed)
+    log.info("per-pair: %s", pair)
+    result["timing"] = {"block": block, "pair": pair}
+    result["speedup"] = pair["epoch_s"] / block["epoch_s"]
+
+    acc_data = data
+    if args.accuracy_targets:
+        keep = np.flatnonzero(data.pair_target < args.accuracy_targets)
+        acc_data = data.subset(keep)
+    train_idx, val_idx = T.fold_indices(acc_data, [0, 1, 2, 3]), T.fold_indices(acc_data, [4])
+    result["accuracy"] = {"epochs": args.accuracy_epochs, "train_pairs": int(len(train_idx)),
+                          "fold4_pairs": int(len(val_idx))}
+    for mode in ("block", "pair"):
+        fit = T.fit(config, acc_data, train_idx, epochs=args.accuracy_epochs, mode=mode)
+        metrics = evaluate(acc_data.labels[val_idx], T.predict(fit.model, acc_data.subset(val_idx)), config.aupr_threshold)
+        result["accuracy"][mode] = {"ci": metrics["ci"], "mse": metrics["mse"], "train_wall_s": round(fit.wall_s, 1)}
+        log.info("%s after %d epochs: CV fold 4 CI %.4f MSE %.4f", mode, args.accuracy_epochs, metrics["ci"], metrics["mse"])
+
+    print(f"device {result['device']}; {args.preset} folds 0-3, {train.n_pairs} pairs per epoch")
+    print(f"block batching: {block['batches_per_epoch']} steps/epoch, {block['s_per_step'] * 1e3:.1f} ms/step, "
+          f"epoch {block['epoch_s']:.2f} s, {block['sequences_encoded_per_step']:.0f} sequences encoded/step")
+    print(f"per-pair:       {pair['batches_per_epoch']} steps/epoch, {pair['s_per_step'] * 1e3:.1f} ms/step, "
+          f"epoch {pair['epoch_s']:.2f} s, {pair['sequences_encoded_per_step']} sequences encoded/step")
+    acc = result["accuracy"]
+    print(f"accuracy after {acc['epochs']} epochs (train folds 0-3, {acc['train_pairs']} pairs; CV fold 4, "
+          f"{acc['fold4_pairs']} pairs): block CI {acc['block']['ci']:.4f} MSE {acc['block']['mse']:.4f} | "
+          f"per-pair CI {acc['pair']['ci']:.4f} MSE {acc['pair']['mse']:.4f}")
+    print(f"speedup {result['speedup']:.1f}")
+    if args.out:
+        Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""`genoscreen affinity train|cv|predict|evaluate` end to end on tiny synthetic inputs, and its one-line errors."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from genoscreen.cli import main
+from tests.unit.affinity.affinity_tiny import write_tiny_dta
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("affinity_cli")
+    drugs, targets, pairs = write_tiny_dta(root / "in", invalid_smiles=True)
+    model = root / "model"
+    code = main(["affinity", "train", "--drugs", str(drugs), "--targets", str(targets), "--pairs", str(pairs),
+                 "--preset", "test", "--epochs", "2", "--val-fold", "4", "--seed", "1", "--out", str(model)])
+    assert code == 0
+    return root, drugs, targets, pairs, model
+
+
+def test_train_writes_model_dir_and_errors(trained):
+    root, _, _, _, model = trained
+    assert {"config.json", "weights.msgpack", "MODEL_CARD.md"} <= {p.name for p in model.iterdir()}
+    meta = json.loads((model / "config.json").read_text())
+    assert meta["training"]["epochs_run"] == 2 and meta["training"]["val_fold"] == 4
+    assert "command" in meta["training"] and "val_metrics" in meta["training"]
+    errors = pd.read_csv(root / "model.invalid_smiles.tsv", sep="\t")
+    assert errors["id"].tolist() == ["broken"] and errors["row"].tolist() == [8]
+    assert "genoscreen affinity train" in (model / "MODEL_CARD.md").read_text()
+
+
+def test_predict_then_evaluate(trained, tmp_path, capsys):
+    root, drugs, targets, pairs, model = trained
+    sub = pd.read_csv(pairs, sep="\t").sample(frac=1.0, random_state=0)  # shuffled order must be kept
+    sub = pd.concat([sub, pd.DataFrame({"drug_id": ["broken"], "target_id": ["P0"], "pkd": [5.0], "fold": [0]})])
+    sub.to_csv(tmp_path / "pairs.tsv", sep="\t", index=False)
+    preds = tmp_path / "preds.tsv"
+    assert main(["affinity", "predict", "--model", str(model), "--drugs", str(drugs), "--targets", str(targets),
+                 "--pairs", str(tmp_path / "pairs.tsv"), "--out", str(preds)]) == 0
+    out = pd.read_csv(preds, sep="\t")
+    assert out.columns.tolist() == ["drug_id", "target_id", "prediction"]
+    assert out["drug_id"].tolist() == sub["drug_id"].tolist() and out["target_id"].tolist() == sub["target_id"].tolist()
+    assert out["prediction"].iloc[:-1].notna().all() and np.isnan(out["prediction"].iloc[-1])
+    capsys.readouterr()
+    assert main(["affinity", "evaluate", "--predictions", str(preds), "--labels", str(pairs),
+                 "--out", str(tmp_path / "m.json")]) == 0
+    text = capsys.readouterr().out
+    for name in ("ci", "mse", "pearson", "spearman", "rm2", "aupr"):
+        assert f"\n{name}\t" in text
+    metrics = json.loads((tmp_path / "m.json").read_text())
+    assert metrics["n"] == 30 and 0 <= metrics["ci"] <= 1
+
+
+def test_cv_table(trained, tmp_path, capsys):
+    _, drugs, targets, pairs, _ = trained
+    out = tmp_path / "cv"
+    assert main(["affinity", "cv", "--drugs", str(drugs), "--targets", str(targets), "--pairs", str(pairs),
+                 "--preset", "test", "--epochs", "1", "--folds", "0", "1", "--out", str(out)]) == 0
+    table = pd.read_csv(out / "cv_metrics.tsv", sep="\t")
+    assert table["fold"].astype(str).tolist() == ["0", "1", "mean", "sd"]
+    assert "CV ci" in capsys.readouterr().out
+    summary = json.loads((out / "cv_summary.json").read_text())
+    assert len(summary["folds"]) == 2 and summary["device"]
+
+
+def _error_line(capsys, argv):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    return err
+
+
+def test_dna_fasta_is_one_line_error(trained, tmp_path, capsys):
+    _, drugs, _, pairs, model = trained
+    (tmp_path / "dna.fa").write_text(">P0\nACGTACGTACGTTTGACCAGT\n")
+    err = _error_line(capsys, ["affinity", "predict", "--model", str(model), "--drugs", str(drugs),
+                               "--targets", str(tmp_path / "dna.fa"), "--pairs", str(pairs), "--out", str(tmp_path / "p.tsv")])
+    assert "looks like a DNA" in err
+    assert not (tmp_path / "p.tsv").exists()
+
+
+def test_odd_protein_letters_warned(trained, tmp_path, capsys):
+    _, drugs, targets, pairs, model = trained
+    text = Path(targets).read_text().replace(">P1 random protein\n", ">P1 random protein\nJJ*")
+    (tmp_path / "odd.fa").write_text(text)
+    assert main(["affinity", "predict", "--model", str(model), "--drugs", str(drugs), "--targets",
+                 str(tmp_path / "odd.fa"), "--pairs", str(pairs), "--out", str(tmp_path / "p.tsv")]) == 0
+    assert "3 residue(s) in 1 sequence(s) outside" in capsys.readouterr().err
+
+
+def test_missing_id_is_error(trained, tmp_path, capsys):
+    _, drugs, targets, _, model = trained
+    (tmp_path / "pairs.tsv").write_text("drug_id\ttarget_id\naspirin\tP0\naspirin\tNOPE\n")
+    err = _error_line(capsys, ["affinity", "predict", "--model", str(model), "--drugs", str(drugs), "--targets",
+                               str(targets), "--pairs", str(tmp_path / "pairs.tsv"), "--out", str(tmp_path / "p.tsv")])
+    assert "row 3: target_id 'NOPE' not found" in err
+
+
+def test_corrupt_model_dir_is_error(trained, tmp_path, capsys):
+    _, drugs, targets, pairs, model = trained
+    bad = tmp_path / "bad_model"
+    bad.mkdir()
+    (bad / "config.json").write_text((model / "config.json").read_text())
+    (bad / "weights.msgpack").write_bytes(b"not msgpack at all")
+    err = _error_line(capsys, ["affinity", "predict", "--model", str(bad), "--drugs", str(drugs), "--targets",
+                               str(targets), "--pairs", str(pairs), "--out", str(tmp_path / "p.tsv")])
+    assert "weights.msgpack" in err and "corrupt" in err
+
+
+def test_help_is_instant_and_lists_commands():
+    result = subprocess.run([sys.executable, "-m", "genoscreen", "affinity", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0
+    for command in ("train", "cv", "predict", "evaluate"):
+        assert command in result.stdout
+    result = subprocess.run([sys.executable, "-m", "genoscreen", "affinity", "train", "--help"],
+                            capture_output=True, text=True)
+    for flag in ("--drugs", "--targets", "--pairs", "--preset", "--out", "--val-fold", "--epochs", "--seed"):
+        assert flag in result.stdout

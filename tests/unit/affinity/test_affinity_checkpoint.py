@@ -1,0 +1,75 @@
+"""Model directories: round trip, and clear errors for corrupt or mismatched contents."""
+
+import json
+
+import numpy as np
+import pytest
+
+from genoscreen.affinity.checkpoint import load_model, save_model
+from genoscreen.affinity.configs import get_preset
+from genoscreen.affinity.model import build_model
+from genoscreen.common.errors import InputError
+
+
+@pytest.fixture
+def model_dir(tmp_path):
+    config = get_preset("test")
+    model = build_model(config, seed=1)
+    save_model(model, config, tmp_path / "m", training={"epochs_run": 0})
+    return tmp_path / "m", model
+
+
+def test_round_trip(model_dir):
+    path, model = model_dir
+    assert sorted(p.name for p in path.iterdir()) == ["MODEL_CARD.md", "config.json", "weights.msgpack"]
+    restored, config = load_model(path)
+    assert config == get_preset("test")
+    rng = np.random.default_rng(0)
+    drugs = rng.integers(1, 65, (3, 64)).astype(np.int32)
+    targets = rng.integers(1, 26, (3, 256)).astype(np.int32)
+    np.testing.assert_array_equal(model(drugs, targets), restored(drugs, targets))
+
+
+def test_corrupt_weights(model_dir):
+    path, _ = model_dir
+    (path / "weights.msgpack").write_bytes(b"\x00garbage" * 10)
+    with pytest.raises(InputError, match="weights.msgpack"):
+        load_model(path)
+
+
+def test_truncated_weights(model_dir):
+    path, _ = model_dir
+    data = (path / "weights.msgpack").read_bytes()
+    (path / "weights.msgpack").write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match="weights.msgpack"):
+        load_model(path)
+
+
+def test_config_mismatch(model_dir):
+    path, _ = model_dir
+    meta = json.loads((path / "config.json").read_text())
+    meta["config"]["kernel_target"] = 12
+    (path / "config.json").write_text(json.dumps(meta))
+    with pytest.raises(InputError, match="has shape .* config.json implies"):
+        load_model(path)
+
+
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda p: (p / "config.json").unlink(), "config.json: missing"),
+        (lambda p: (p / "config.json").write_text("{not json"), "not valid JSON"),
+        (lambda p: (p / "weights.msgpack").unlink(), "weights.msgpack: missing"),
+        (lambda p: (p / "config.json").write_text(json.dumps({"format": "other"})), "not a genoscreen-deepdta"),
+    ],
+)
+def test_broken_dirs(model_dir, mutate, message):
+    path, _ = model_dir
+    mutate(path)
+    with pytest.raises(InputError, match=message):
+        load_model(path)
+
+
+def test_missing_dir(tmp_path):
+    with pytest.raises(InputError, match="model directory not found"):
+        load_model(tmp_path / "nope")

@@ -1,0 +1,93 @@
+"""Readers: compound formats, invalid SMILES to the errors file, FASTA checks, pairs tables."""
+
+import gzip
+import logging
+
+import pandas as pd
+import pytest
+
+from genoscreen.affinity.data import check_pair_ids, read_compounds, read_pairs, read_targets
+from genoscreen.common.errors import InputError
+
+
+def test_smi_tsv_csv_gz(tmp_path):
+    (tmp_path / "a.smi").write_text("smiles id\nCCO ethanol\nc1ccccc1 benzene\n")
+    (tmp_path / "a.tsv").write_text("compound_id\tsmiles\nethanol\tCCO\nbenzene\tc1ccccc1\n")
+    (tmp_path / "a.csv").write_text("id,SMILES\nethanol,CCO\nbenzene,c1ccccc1\n")
+    with gzip.open(tmp_path / "b.smi.gz", "wt") as handle:
+        handle.write("CCO ethanol\nc1ccccc1 benzene\n")
+    for name in ("a.smi", "a.tsv", "a.csv", "b.smi.gz"):
+        ids, smiles, n_invalid = read_compounds(tmp_path / name)
+        assert ids == ["ethanol", "benzene"] and smiles == ["CCO", "c1ccccc1"] and n_invalid == 0, name
+
+
+def test_sdf(tmp_path):
+    from rdkit import Chem
+
+    writer = Chem.SDWriter(str(tmp_path / "m.sdf"))
+    for name, smi in (("ethanol", "CCO"), ("acetic", "CC(=O)O")):
+        mol = Chem.MolFromSmiles(smi)
+        mol.SetProp("_Name", name)
+        writer.write(mol)
+    writer.close()
+    ids, smiles, n_invalid = read_compounds(tmp_path / "m.sdf")
+    assert ids == ["ethanol", "acetic"] and smiles == ["CCO", "CC(=O)O"] and n_invalid == 0
+
+
+def test_invalid_smiles_go_to_errors_file(tmp_path):
+    path = tmp_path / "d.tsv"
+    path.write_text("drug_id\tsmiles\nok\tCCO\nbad_parse\tC1CC(\nbad_valence\tC(C)(C)(C)(C)C\nalso_ok\tc1ccccc1\n")
+    ids, smiles, n_invalid = read_compounds(path, tmp_path / "errors.tsv")
+    assert ids == ["ok", "also_ok"] and n_invalid == 2
+    errors = pd.read_csv(tmp_path / "errors.tsv", sep="\t")
+    assert errors["row"].tolist() == [3, 4]
+    assert errors["id"].tolist() == ["bad_parse", "bad_valence"]
+    assert "parse" in errors["reason"][0] and "valence" in errors["reason"][1].lower()
+
+
+def test_duplicate_compound_id(tmp_path):
+    path = tmp_path / "d.smi"
+    path.write_text("CCO x\nCC x\n")
+    with pytest.raises(InputError, match="row 2: duplicate compound id 'x'"):
+        read_compounds(path)
+
+
+def test_missing_columns(tmp_path):
+    path = tmp_path / "d.tsv"
+    path.write_text("name\tsmiles\nx\tCCO\n")
+    with pytest.raises(InputError, match="no id column"):
+        read_compounds(path)
+
+
+def test_fasta_checks(tmp_path, caplog):
+    good = tmp_path / "p.fasta"
+    good.write_text(">P1 desc\nMKV\nLAG\n>P2\nmkjx*\n")
+    with caplog.at_level(logging.WARNING):
+        targets = read_targets(good)
+    assert targets == {"P1": "MKVLAG", "P2": "MKJX*"}
+    assert "2 residue(s) in 1 sequence(s) outside" in caplog.text  # J and *
+    cases = {
+        "dna.fa": (">g\nACGTACGTTGCAACGTNACGT\n", "looks like a DNA"),
+        "empty.fa": (">a\n\n>b\nMKV\n", "a: empty sequence"),
+        "dup.fa": (">a\nMKV\n>a\nMKV\n", "a: duplicate sequence id"),
+        "notfasta.fa": ("MKV\n", "not a FASTA"),
+    }
+    for name, (text, message) in cases.items():
+        (tmp_path / name).write_text(text)
+        with pytest.raises(InputError, match=message):
+            read_targets(tmp_path / name)
+
+
+def test_pairs(tmp_path):
+    path = tmp_path / "p.tsv"
+    path.write_text("drug_id\ttarget_id\tkiba_score\tfold\nd1\tt1\t11.5\t0\nd2\tt1\t12.5\t1\n")
+    pairs = read_pairs(path)
+    assert pairs["label"].tolist() == [11.5, 12.5] and pairs["fold"].tolist() == [0, 1]
+    assert pairs.attrs["label_name"] == "kiba_score"
+    (tmp_path / "nolabel.tsv").write_text("drug_id\ttarget_id\nd1\tt1\n")
+    assert "label" not in read_pairs(tmp_path / "nolabel.tsv")
+    (tmp_path / "bad.tsv").write_text("drug_id\ttarget_id\tpkd\nd1\tt1\tfive\n")
+    with pytest.raises(InputError, match="row 2: label 'five'"):
+        read_pairs(tmp_path / "bad.tsv")
+    with pytest.raises(InputError, match="target_id 't9' not found in T.fa"):
+        check_pair_ids(pd.DataFrame({"drug_id": ["d1"], "target_id": ["t9"]}), ["d1"], ["t1"], "P", "D", "T.fa")
