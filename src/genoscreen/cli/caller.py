@@ -1,4 +1,4 @@
-"""CLI: caller commands."""
+"""CLI: the caller's stages 2-3 (`train-caller`, `call-variants`, `postprocess`) and the one-shot `call`."""
 
 from __future__ import annotations
 
@@ -7,3 +7,131 @@ import argparse
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this module's sub-commands to the parser."""
+    p = sub.add_parser(
+        "train-caller",
+        help="train the genotype CNN on labelled examples",
+        description="Train the pileup CNN on labelled examples folders (make-examples --truth). Validates every "
+        "epoch on each --val-examples folder, keeps the best epoch by the F1 of --select-on in OUT, and writes a "
+        "resumable checkpoint to --workdir; rerunning the same command resumes. Uses every local device (data "
+        "parallel).",
+    )
+    p.add_argument("--examples", nargs="+", required=True, metavar="DIR", help="labelled examples folders to train on")
+    p.add_argument("--val-examples", nargs="*", default=[], metavar="DIR",
+                   help="labelled examples folders to validate on each epoch (put the real dev set last)")
+    p.add_argument("--out", required=True, metavar="MODEL_DIR", help="model directory to write (best epoch)")
+    p.add_argument("--epochs", type=int, help="passes over the training examples (default: the preset's)")
+    p.add_argument("--init", metavar="MODEL_DIR", help="start from this model's weights (fine-tuning)")
+    p.add_argument("--preset", default="default", help="caller preset: default or test (CPU-sized, for tests)")
+    p.add_argument("--batch-size", type=int, help="global batch size, a multiple of the device count")
+    p.add_argument("--learning-rate", type=float, help="peak learning rate of the warmup-cosine schedule")
+    p.add_argument("--max-examples-per-epoch", type=int,
+                   help="sample this many training examples per epoch (0 = all)")
+    p.add_argument("--seed", type=int, help="seed for initialisation and example order")
+    p.add_argument("--select-on", metavar="NAME",
+                   help="basename of the --val-examples folder whose F1 picks the best epoch (default: the last)")
+    p.add_argument("--workdir", metavar="DIR", help="checkpoint and history folder (default: MODEL_DIR.train)")
+    p.add_argument("--restart", action="store_true", help="ignore an existing checkpoint and start over")
+    p.set_defaults(func=_train)
+
+    p = sub.add_parser(
+        "call-variants",
+        help="genotype probabilities for every example (stage 2)",
+        description="Run the caller model over an examples folder and write the probabilities (.npz) that "
+        "`postprocess` turns into a VCF. The examples must have the model's pileup shape.",
+    )
+    p.add_argument("--examples", required=True, metavar="DIR", help="examples folder from make-examples")
+    p.add_argument("--model", metavar="MODEL_DIR", help="caller model (default: the shipped caller-wgs-illumina)")
+    p.add_argument("--out", required=True, metavar="PROBS", help="output probabilities file (.npz)")
+    p.add_argument("--batch-size", type=int, default=128, help="inference batch (fixed shape; the last is padded)")
+    p.set_defaults(func=_call_variants)
+
+    p = sub.add_parser(
+        "postprocess",
+        help="probabilities -> VCF (and gVCF) (stage 3)",
+        description="Merge the per-allele probabilities of each site into one genotype and write a sorted, "
+        "bgzipped, tabix-indexed VCF 4.2 (GT, GQ, PL, QUAL, DP, AD, VAF; FILTER PASS/RefCall/LowQual).",
+    )
+    p.add_argument("--probs", required=True, metavar="PROBS", help="probabilities file from call-variants")
+    p.add_argument("--ref", required=True, metavar="FASTA", help="reference FASTA the examples were made with")
+    p.add_argument("--out", required=True, metavar="VCF", help="output VCF (.vcf.gz; a .tbi index is written)")
+    p.add_argument("--gvcf", metavar="GVCF", help="also write a gVCF (.g.vcf.gz) with reference blocks; needs --bam")
+    p.add_argument("--bam", metavar="BAM", help="the reads: for gVCF reference blocks and the sample name (SM)")
+    _add_region_args(p, "gVCF blocks cover these regions (those given to make-examples)")
+    p.add_argument("--sample", help="sample name in the VCF (default: the BAM's read-group SM, else SAMPLE)")
+    p.add_argument("--min-qual", type=float, default=1.0, help="variants with QUAL below this are LowQual")
+    p.set_defaults(func=_postprocess)
+
+    p = sub.add_parser(
+        "call",
+        help="call variants from a BAM in one command (all three stages)",
+        description="make-examples, call-variants and postprocess in one process, with no intermediate files.",
+    )
+    p.add_argument("--bam", required=True, help="coordinate-sorted, indexed BAM/CRAM")
+    p.add_argument("--ref", required=True, metavar="FASTA", help="reference FASTA (with .fai)")
+    _add_region_args(p, "call only inside these regions (default: every contig with reads)")
+    p.add_argument("--out", required=True, metavar="VCF", help="output VCF (.vcf.gz; a .tbi index is written)")
+    p.add_argument("--model", metavar="MODEL_DIR", help="caller model (default: the shipped caller-wgs-illumina)")
+    p.add_argument("--threads", type=int, default=1, help="make-examples worker processes")
+    p.add_argument("--sample", help="sample name in the VCF (default: the BAM's read-group SM)")
+    p.add_argument("--gvcf", metavar="GVCF", help="also write a gVCF (.g.vcf.gz) with reference blocks")
+    p.add_argument("--min-qual", type=float, default=1.0, help="variants with QUAL below this are LowQual")
+    p.set_defaults(func=_call)
+
+
+def _add_region_args(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--regions", metavar="SPEC", help=f"{what}: chr:start-end[,chr:start-end...] (1-based)")
+    p.add_argument("--bed", metavar="BED", help=f"{what}: a BED file (intersected with --regions when both)")
+    p.add_argument("--contig-map", metavar="MAP",
+                   help="BAM/BED contig names -> reference names, e.g. '20=chr20' or a two-column file")
+
+
+def _train(args) -> int:
+    from genoscreen.caller.configs import get_config
+    from genoscreen.caller.train import config_with, train_and_evaluate
+
+    config = config_with(get_config(args.preset), epochs=args.epochs, batch_size=args.batch_size,
+                         learning_rate=args.learning_rate, max_examples_per_epoch=args.max_examples_per_epoch,
+                         seed=args.seed)
+    train_and_evaluate(config, args.examples, args.out, args.val_examples, init=args.init,
+                       select_on=args.select_on, workdir=args.workdir, resume=not args.restart)
+    return 0
+
+
+def _call_variants(args) -> int:
+    from genoscreen.caller.call_variants import call_variants
+    from genoscreen.caller.pipeline import default_model_dir
+
+    call_variants(args.examples, args.model or default_model_dir(), args.out, batch_size=args.batch_size)
+    return 0
+
+
+def _postprocess(args) -> int:
+    from genoscreen.caller.data import read_probs
+    from genoscreen.caller.pipeline import sample_from_bam
+    from genoscreen.caller.postprocess import postprocess
+    from genoscreen.common.errors import InputError
+
+    sites, probs, meta = read_probs(args.probs)
+    sample = args.sample or (sample_from_bam(args.bam) if args.bam else None)
+    regions = bam_names = None
+    if args.gvcf:
+        if not args.bam:
+            raise InputError("--gvcf: reference blocks need the reads; pass --bam (and the --regions/--bed given "
+                             "to make-examples)")
+        from genoscreen.variants.make_examples import plan
+        from genoscreen.variants.regions import merge_regions
+
+        work = plan(args.bam, args.ref, args.regions, args.bed, contig_map=args.contig_map)
+        regions, bam_names = merge_regions(work.shards), work.bam_names
+    postprocess(sites, probs, args.ref, args.out, sample=sample, meta=meta, min_qual=args.min_qual,
+                gvcf=args.gvcf, bam=args.bam, regions=regions, bam_names=bam_names, what=str(args.probs))
+    return 0
+
+
+def _call(args) -> int:
+    from genoscreen.caller.pipeline import call
+
+    call(args.bam, args.ref, args.out, regions=args.regions, bed=args.bed, model_dir=args.model,
+         threads=args.threads, sample=args.sample, gvcf=args.gvcf, contig_map=args.contig_map,
+         min_qual=args.min_qual)
+    return 0

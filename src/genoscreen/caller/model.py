@@ -1,0 +1,218 @@
+"""The genotype CNN over pileup tensors, and the model directory that stores it safely.
+
+A compact residual CNN instead of DeepVariant's InceptionV3, so inference keeps pace with make-examples on a
+2-core CPU: a 3x3 stem that halves the read rows, stages that halve height and width with a strided conv followed by one residual block,
+then a mean over the read rows (reads are exchangeable; the column keeps where they are relative to the
+candidate), a dense layer and 3 logits (0, 1, 2 copies of the alt allele(s) the example represents).
+LayerNorm rather than BatchNorm: no running statistics, so each example's output is independent of its batch
+(padding and sharding cannot change a call) and training and inference run the same code.
+
+Model directory (`MODEL_DIR/`):
+  model.json          format tag, ModelConfig, training metadata and metrics
+  pileup_config.json  the PileupConfig the model was trained on; examples of another shape are refused
+  weights.msgpack     flax.serialization msgpack of the parameter state as a pure dict (never pickle)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+
+from genoscreen.caller.configs import ModelConfig
+from genoscreen.common.errors import InputError
+from genoscreen.common.io import atomic_path
+from genoscreen.variants.pileup_config import PileupConfig
+
+log = logging.getLogger(__name__)
+
+MODEL_FORMAT = "genoscreen-caller/1"
+MODEL_JSON = "model.json"
+WEIGHTS = "weights.msgpack"
+
+
+class ResidualBlock(nnx.Module):
+    """Two 3x3 convs with LayerNorm and a skip connection."""
+
+    def __init__(self, features: int, *, rngs: nnx.Rngs):
+        self.conv1 = nnx.Conv(features, features, (3, 3), use_bias=False, rngs=rngs)
+        self.norm1 = nnx.LayerNorm(features, rngs=rngs)
+        self.conv2 = nnx.Conv(features, features, (3, 3), use_bias=False, rngs=rngs)
+        self.norm2 = nnx.LayerNorm(features, scale_init=nnx.initializers.zeros, rngs=rngs)
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        y = nnx.relu(self.norm1(self.conv1(x)))
+        y = self.norm2(self.conv2(y))
+        return nnx.relu(x + y)
+
+
+class Stage(nnx.Module):
+    """A strided conv that halves height and width and changes the channel count, then a residual block."""
+
+    def __init__(self, in_features: int, out_features: int, *, rngs: nnx.Rngs):
+        self.down = nnx.Conv(in_features, out_features, (3, 3), strides=(2, 2), use_bias=False, rngs=rngs)
+        self.norm = nnx.LayerNorm(out_features, rngs=rngs)
+        self.block = ResidualBlock(out_features, rngs=rngs)
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        return self.block(nnx.relu(self.norm(self.down(x))))
+
+
+class CallerCNN(nnx.Module):
+    """uint8 pileups [B, H, W, C] -> genotype logits [B, 3]."""
+
+    def __init__(self, config: ModelConfig, pileup: PileupConfig, *, rngs: nnx.Rngs):
+        self.config = config
+        self.input_shape = pileup.shape
+        height, width, channels = pileup.shape
+        self.stem = nnx.Conv(channels, config.stem_features, (3, 3), strides=config.stem_strides, use_bias=False,
+                             rngs=rngs)
+        width = -(-width // config.stem_strides[1])
+        self.stem_norm = nnx.LayerNorm(config.stem_features, rngs=rngs)
+        stages, features = [], config.stem_features
+        for out in config.stage_features:
+            stages.append(Stage(features, out, rngs=rngs))
+            features = out
+            width = (width + 1) // 2
+        self.stages = nnx.List(stages) if hasattr(nnx, "List") else stages
+        self.hidden = nnx.Linear(width * features, config.hidden, rngs=rngs)
+        self.head = nnx.Linear(config.hidden, config.num_classes, rngs=rngs)
+
+    def __call__(self, pileups: jax.Array) -> jax.Array:
+        x = pileups.astype(jnp.float32) / 255.0
+        x = nnx.relu(self.stem_norm(self.stem(x)))
+        for stage in self.stages:
+            x = stage(x)
+        x = x.mean(axis=1)  # over read rows -> [B, W', F]
+        x = x.reshape(x.shape[0], -1)
+        x = nnx.relu(self.hidden(x))
+        return self.head(x)
+
+
+def build_model(config: ModelConfig, pileup: PileupConfig, seed: int = 0) -> CallerCNN:
+    """A freshly initialised model: LeCun-normal kernels, zero biases, unit norms (zero on each residual's last).
+
+    Drawn with NumPy into the abstract model: JAX's random initialisers cost an XLA compile per parameter shape,
+    tens of seconds on a busy 2-core machine, for a few thousand numbers.
+    """
+    model = abstract_model(config, pileup)
+    rng = np.random.default_rng(seed)
+    state = nnx.state(model, nnx.Param)
+    flat = _flatten(nnx.to_pure_dict(state))
+    values = {}
+    for name, leaf in flat.items():
+        shape, dtype = tuple(leaf.shape), leaf.dtype
+        if name.endswith("kernel"):
+            fan_in = int(np.prod(shape[:-1]))
+            # truncated at 2 sd and rescaled to unit variance, as jax.nn.initializers.lecun_normal
+            draw = np.clip(rng.standard_normal(shape), -2.0, 2.0) / 0.87962566103423978
+            values[name] = (draw / np.sqrt(fan_in)).astype(dtype)
+        elif name.endswith("scale"):
+            values[name] = np.full(shape, 0.0 if "norm2" in name else 1.0, dtype)
+        else:
+            values[name] = np.zeros(shape, dtype)
+    nnx.replace_by_pure_dict(state, _unflatten_like(nnx.to_pure_dict(state), values))
+    nnx.update(model, state)
+    return model
+
+
+def abstract_model(config: ModelConfig, pileup: PileupConfig) -> CallerCNN:
+    """The model's structure with shapes only (no computation), to restore weights into."""
+    return nnx.eval_shape(lambda: CallerCNN(config, pileup, rngs=nnx.Rngs(0)))
+
+
+def count_params(model: nnx.Module) -> int:
+    return int(sum(np.prod(x.shape) for x in jax.tree.leaves(nnx.state(model, nnx.Param))))
+
+
+def save_model(model: CallerCNN, pileup: PileupConfig, out_dir: str | Path, metadata: dict | None = None) -> Path:
+    """Write MODEL_DIR atomically (a temp folder renamed into place; an existing model there is replaced)."""
+    from flax import serialization
+
+    out_dir = Path(out_dir)
+    with atomic_path(out_dir) as tmp:
+        tmp.mkdir(parents=True)
+        payload = {"format": MODEL_FORMAT, "model": model.config.to_dict(), **(metadata or {})}
+        (tmp / MODEL_JSON).write_text(json.dumps(payload, indent=2, sort_keys=False) + "\n")
+        pileup.write(tmp)
+        params = jax.device_get(nnx.to_pure_dict(nnx.state(model, nnx.Param)))
+        (tmp / WEIGHTS).write_bytes(serialization.msgpack_serialize(params))
+        if out_dir.exists():  # os.replace cannot replace a non-empty folder
+            import shutil
+
+            shutil.rmtree(out_dir)
+    return out_dir
+
+
+def read_model_info(model_dir: str | Path) -> tuple[dict, ModelConfig, PileupConfig]:
+    """model.json, its ModelConfig and the PileupConfig of MODEL_DIR, or an InputError naming what is wrong."""
+    model_dir = Path(model_dir)
+    path = model_dir / MODEL_JSON
+    if not path.exists():
+        raise InputError(f"{model_dir}: no {MODEL_JSON}; not a caller model directory (train one with `genoscreen train-caller`)")
+    try:
+        info = json.loads(path.read_text())
+        if info.get("format") != MODEL_FORMAT:
+            raise ValueError(f"format {info.get('format')!r}, expected {MODEL_FORMAT!r}")
+        config = ModelConfig.from_dict(info["model"])
+    except (ValueError, KeyError, TypeError) as err:
+        raise InputError(f"{path}: not a valid caller model description ({err}); re-save or retrain the model") from None
+    try:
+        pileup = PileupConfig.read(model_dir)
+    except (ValueError, KeyError, TypeError) as err:
+        raise InputError(f"{model_dir}: unreadable pileup_config.json ({err}); re-save or retrain the model") from None
+    return info, config, pileup
+
+
+def load_model(model_dir: str | Path) -> tuple[CallerCNN, PileupConfig, dict]:
+    """Restore a CallerCNN from MODEL_DIR into an abstract (eval_shape) model; checks every parameter's shape."""
+    from flax import serialization
+
+    model_dir = Path(model_dir)
+    info, config, pileup = read_model_info(model_dir)
+    weights = model_dir / WEIGHTS
+    if not weights.exists():
+        raise InputError(f"{model_dir}: no {WEIGHTS}; the model directory is incomplete, copy or retrain it")
+    try:
+        restored = serialization.msgpack_restore(weights.read_bytes())
+    except Exception as err:  # msgpack raises several unrelated types on corrupt input
+        raise InputError(f"{weights}: corrupt weights file ({type(err).__name__}); copy or retrain the model") from None
+    model = abstract_model(config, pileup)
+    state = nnx.state(model, nnx.Param)
+    expected = {k: v.shape for k, v in _flatten(nnx.to_pure_dict(state)).items()}
+    got = _flatten(restored) if isinstance(restored, dict) else {}
+    got_shapes = {k: tuple(np.shape(v)) for k, v in got.items()}
+    if got_shapes != {k: tuple(v) for k, v in expected.items()}:
+        missing = sorted(set(expected) - set(got_shapes))[:3]
+        wrong = sorted(k for k in expected if k in got_shapes and tuple(expected[k]) != got_shapes[k])[:3]
+        raise InputError(
+            f"{weights}: parameters do not match {MODEL_JSON} (missing {missing}, wrong shape {wrong}); "
+            "the weights belong to another model, copy or retrain it"
+        )
+    nnx.replace_by_pure_dict(state, jax.tree.map(jnp.asarray, restored))
+    nnx.update(model, state)
+    return model, pileup, info
+
+
+def _unflatten_like(tree: dict, values: dict, prefix: str = "") -> dict:
+    out = {}
+    for key, value in tree.items():
+        name = f"{prefix}/{key}" if prefix else str(key)
+        out[key] = _unflatten_like(value, values, name) if isinstance(value, dict) else jnp.asarray(values[name])
+    return out
+
+
+def _flatten(tree: dict, prefix: str = "") -> dict:
+    out = {}
+    for key, value in tree.items():
+        name = f"{prefix}/{key}" if prefix else str(key)
+        if isinstance(value, dict):
+            out.update(_flatten(value, name))
+        else:
+            out[name] = value
+    return out
