@@ -213,6 +213,8 @@ def make_examples(bam: str | Path, ref: str | Path, out_dir: str | Path, regions
     t0 = time.perf_counter()
     p = plan(bam, ref, regions, bed, truth, confident_bed, config, contig_map, shard_size, filters, thresholds)
     out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"{out_dir}: exists and is a file; --out must be a folder")
     if out_dir.exists() and any(out_dir.iterdir()):
         if not (out_dir / ex.SUMMARY_FILENAME).exists() and not list(out_dir.glob(ex.SHARD_GLOB)):
             raise InputError(f"{out_dir}: exists and is not an examples folder; choose another --out")

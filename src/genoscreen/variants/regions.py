@@ -157,7 +157,8 @@ def parse_regions(spec: str, ref_lengths: Mapping[str, int], contig_map: ContigM
     for item in [s.strip() for s in spec.split(",") if s.strip()]:
         m = _REGION_RE.match(item)
         if not m:
-            raise InputError(f"--regions: {item!r}: expected CONTIG, CONTIG:START-END or CONTIG:START (1-based)")
+            raise InputError(f"--regions: {item!r}: expected CONTIG, CONTIG:START-END or CONTIG:START (1-based; "
+                             f"regions are comma-separated, so write positions without thousands separators)")
         contig = m["contig"]
         check_contigs([contig], ref_lengths, f"--regions {item}", "the reference", contig_map)
         contig = contig_map(contig)

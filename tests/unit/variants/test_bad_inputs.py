@@ -122,3 +122,16 @@ def test_bed_contig_naming_differs(dataset, tmp_path):
 def test_default_regions_cover_every_contig_with_reads(dataset, tmp_path):
     summary = make_examples(dataset.bam, dataset.ref, tmp_path / "out", config=CFG, shard_size=1000)
     assert summary["candidates"] == 5
+
+
+def test_out_is_a_file_or_foreign_folder(dataset, tmp_path):
+    f = tmp_path / "file"
+    f.write_text("x")
+    with pytest.raises(InputError, match="is a file"):
+        make_examples(dataset.bam, dataset.ref, f, config=CFG)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "keep.txt").write_text("x")
+    with pytest.raises(InputError, match="not an examples folder"):
+        make_examples(dataset.bam, dataset.ref, other, config=CFG)
+    assert (other / "keep.txt").exists()
