@@ -32,13 +32,14 @@ def fasta(tmp_path):
     return write_fasta(tmp_path / "targets.fasta", random_proteins(6, seed=7))
 
 
-def test_smi_library_with_invalid_smiles(model_dir, fasta, tmp_path):
+def test_smi_library_with_invalid_smiles(model_dir, fasta, tmp_path, capsys):
     lines = "".join(f"{s} C{i:04d}\n" for i, s in enumerate(SMILES[:10]))
     library = tmp_path / "lib.smi"
     library.write_text(lines + "C1CC( broken\nnot_a_smiles alsobroken\n")
     out = tmp_path / "hits.tsv"
     assert main(["screen", "--model", str(model_dir), "--compounds", str(library), "--targets", str(fasta),
                  "--out", str(out)]) == 0
+    assert "screened 12 compounds (2 invalid, skipped) x 6 targets = 60 pairs" in capsys.readouterr().err
     table = pd.read_csv(out, sep="\t")
     assert len(table) == 10 * 6 and table.groupby("target_id")["rank"].max().eq(10).all()
     errors = pd.read_csv(tmp_path / "hits.tsv.errors.tsv", sep="\t")
@@ -134,3 +135,12 @@ def test_help_explains_every_flag():
     assert result.returncode == 0
     for flag in ("--model", "--compounds", "--targets", "--panel", "--out", "--top-k", "--min-affinity"):
         assert flag in result.stdout
+
+
+def test_progress_bar_shows_pairs_per_second_and_eta(model_dir, fasta, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("GENOSCREEN_PROGRESS", "1")
+    library = write_smi(tmp_path / "lib.smi", SMILES[:8])
+    assert main(["screen", "--model", str(model_dir), "--compounds", str(library), "--targets", str(fasta),
+                 "--out", str(tmp_path / "hits.tsv")]) == 0
+    err = capsys.readouterr().err
+    assert "screening" in err and "pairs/s" in err and "<" in err  # tqdm: elapsed<remaining, rate

@@ -316,6 +316,7 @@ def screen_compounds(model, config, compound_ids: list[str], smiles: list[str], 
     sorted_ids = [target_ids[j] for j in order]
     a_targets = np.asarray(sm.project_targets(np.asarray(target_feats, np.float32)[order]), np.float32)
 
+    out.parent.mkdir(parents=True, exist_ok=True)
     with progress(total=n, desc="encoding compounds", unit=" compounds") as bar:
         spill, n_truncated = encode_compounds(sm, config, smiles, devices, directory=out.parent, bar=bar)
     shape = tile or TileShape.choose(n_targets, devices.count, default_tile_rows())
@@ -327,7 +328,6 @@ def screen_compounds(model, config, compound_ids: list[str], smiles: list[str], 
         return TopK(n_block, top_k) if top_k else FullRanking(n, n_block)
 
     ids = np.array(compound_ids, dtype=object)
-    out.parent.mkdir(parents=True, exist_ok=True)
     try:
         with HitWriter(out) as writer, progress(total=n * n_targets, desc="screening", unit=" pairs",
                                                 unit_scale=True) as bar:
