@@ -239,14 +239,14 @@ def test_dev_data_workflow(tmp_path, model_config, shared):
     dev = shared("genomics", "dev")
     samples = (f"sample\tbam\ttruth\tconfident_bed\nNA12878\t{dev}/NA12878_S1.chr20.10_10p045mb.bam\t"
                f"{dev}/HG001_GIAB_v3.3.2.chr20_9995000_10045000.vcf.gz\t{dev}/HG001_confident_subset.chr20_10000846_10010531.bed\n")
-    overrides = {
+    config = {  # a config of its own: no demo, no screening
+        "samples": "config/samples.tsv",
         "reference": str(dev / "ucsc.hg19.chr20.unittest.fasta.gz"),
-        "demo": {"dir": None},
         "variants": {**model_config["variants"], "regions": ["chr20:10000001-10045000"], "shard_size": 15000},
-        "screening": {"libraries": {}},
     }
-    work = _workdir(tmp_path, overrides, samples)
-    result = snakemake(work, "--cores", "2", "--configfile", "config/config.yaml", "override.yaml")
+    work = _workdir(tmp_path, {}, samples)
+    (work / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+    result = snakemake(work, "--cores", "2")
     assert result.returncode == 0, result.stderr[-5000:]
     vcf = work / "results" / "variants" / "NA12878.vcf.gz"
     with pysam.VariantFile(str(vcf)) as handle:
