@@ -18,7 +18,6 @@ from genoscreen.common.errors import InputError
 
 SCHEMA_DIR = Path("workflow") / "schemas"
 SAMPLE_COLUMNS = ("sample", "bam", "truth", "confident_bed")
-_REGION = re.compile(r"^(?P<contig>[^:\s]+)(?::(?P<start>[\d,_]+)-(?P<end>[\d,_]+))?$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,26 +97,6 @@ def read_samples(path: str | Path, schema_path: Path) -> list[Sample]:
     return samples
 
 
-def parse_region(text: str, lengths: dict[str, int] | None) -> tuple[str, int, int]:
-    """'chr:start-end' (1-based inclusive) or 'chr' -> (contig, start0, end)."""
-    match = _REGION.match(text.strip())
-    if not match:
-        raise InputError(f"config: variants.regions: {text!r} is not 'contig' or 'contig:start-end'; e.g. chr20:10000001-10045000")
-    contig = match["contig"]
-    if lengths is not None and contig not in lengths:
-        raise InputError(f"config: variants.regions: contig {contig!r} is not in the reference (it has {', '.join(list(lengths)[:5])}...); fix the region")
-    if match["start"] is None:
-        if lengths is None:
-            raise InputError(f"config: variants.regions: {text!r} needs start-end when the reference does not exist yet")
-        return contig, 0, lengths[contig]
-    start, end = int(re.sub(r"[,_]", "", match["start"])) - 1, int(re.sub(r"[,_]", "", match["end"]))
-    if start < 0 or end <= start:
-        raise InputError(f"config: variants.regions: {text!r} is empty or reversed; use 1-based start <= end")
-    if lengths is not None and end > lengths[contig]:
-        raise InputError(f"config: variants.regions: {text!r} ends past {contig} ({lengths[contig]} bp); fix the end")
-    return contig, start, end
-
-
 def reference_lengths(reference: str, demo_lengths: dict[str, int] | None) -> dict[str, int] | None:
     """Contig lengths from the reference's .fai; the demo's known layout when the demo will write the reference."""
     fai = Path(f"{reference}.fai")
@@ -137,17 +116,18 @@ def reference_lengths(reference: str, demo_lengths: dict[str, int] | None) -> di
 
 def make_shards(regions: list[str], lengths: dict[str, int] | None, shard_size: int) -> list[Shard]:
     """Cut the regions (all contigs when empty) into shards of at most `shard_size` bp, in genome order."""
+    from genoscreen.variants.regions import Region, parse_regions, shard_regions
+
+    if lengths is None:
+        raise InputError("config: reference: contig lengths unknown; index the reference (samtools faidx)")
     if not regions:
-        if lengths is None:
-            raise InputError("config: variants.regions: empty and the reference's contig lengths are unknown; list the regions")
-        spans = [(contig, 0, length) for contig, length in lengths.items()]
+        spans = [Region(contig, 0, length) for contig, length in lengths.items()]
     else:
-        spans = [parse_region(r, lengths) for r in regions]
-    shards = []
-    for contig, start, end in spans:
-        for piece in range(start, end, shard_size):
-            shards.append(Shard(f"{len(shards):05d}", contig, piece, min(piece + shard_size, end)))
-    return shards
+        try:
+            spans = parse_regions(",".join(regions), lengths)
+        except InputError as err:
+            raise InputError(f"config: variants.regions: {err}") from None
+    return [Shard(f"{i:05d}", r.contig, r.start, r.end) for i, r in enumerate(shard_regions(spans, shard_size))]
 
 
 def check_inputs(paths: dict[str, str | None], made_by_workflow: tuple[str, ...] = ()) -> None:
