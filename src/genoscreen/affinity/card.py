@@ -54,10 +54,10 @@ def render_model_card(config: AffinityConfig, summary: dict, cv: dict | None = N
             "|---" * (len(_METRICS) + 3) + "|",
         ]
         for row in cv.get("table", []):
+            count = lambda v: "" if v is None or v != v else str(int(v))  # noqa: E731 (mean/sd rows have none)
             lines.append(
-                f"| {row['fold']} | {_fmt(row.get('n')) if row.get('n') == row.get('n') else ''} | "
-                + " | ".join(_fmt(row.get(m)) for m in _METRICS)
-                + f" | {row.get('epochs') if row.get('epochs') == row.get('epochs') else ''} |"
+                f"| {row['fold']} | {count(row.get('n'))} | " + " | ".join(_fmt(row.get(m)) for m in _METRICS)
+                + f" | {count(row.get('epochs'))} |"
             )
     lines += [
         "",
