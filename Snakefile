@@ -1,9 +1,9 @@
 """genoscreen workflow: BAMs and compound libraries in; VCFs, ranked hits and an HTML report out.
 
     snakemake --cores 2                                   # the self-contained demo (config/config.yaml)
-    snakemake --cores 8 --configfile config/dev.yaml      # your own samples / libraries: copy and edit a config
-    snakemake --profile profiles/slurm                    # the same on a SLURM cluster, one job per shard
-    snakemake --cores 8 train_caller train_affinity       # rebuild the shipped models (config/training.yaml)
+    snakemake --cores 8 --configfile my.yaml              # your data: a copy of config/config.yaml, edited
+    snakemake --profile profiles/slurm --configfile my.yaml   # on a SLURM cluster: one job per shard / chunk
+    snakemake --cores 8 train_caller train_affinity --configfile config/config.yaml config/training.yaml
 
 Rules live in workflow/rules/*.smk; each one calls the `genoscreen` CLI. The config is validated against
 workflow/schemas/config.schema.yaml before any job runs.
@@ -14,7 +14,11 @@ from snakemake.utils import min_version
 min_version("8.0")
 
 
-configfile: "config/config.yaml"
+# The demo's config is the default; a --configfile of your own replaces it (rather than being merged into it, so
+# none of the demo's samples or libraries leak into your run). --config KEY=VALUE still overrides either.
+if not workflow.config_settings.configfiles:
+
+    configfile: "config/config.yaml"
 
 
 include: "workflow/rules/common.smk"

@@ -1,5 +1,5 @@
 # Training targets (not part of the default target): rebuild the shipped models from the workflow.
-#   snakemake --cores 8 --configfile config/training.yaml train_caller train_affinity
+#   snakemake --cores 8 train_caller train_affinity --configfile config/config.yaml config/training.yaml
 # Caller: simulate reads of the training regions at several coverages (ART + bwa, envs/tools.yaml), make labelled
 # examples, train the CNN validated on a held-back simulated region and on real reads. Affinity: k-fold CV and a
 # final model per data set.
