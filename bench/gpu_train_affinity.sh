@@ -51,24 +51,28 @@ else
   echo "full CLI does not import here (see logs/preflight.log); using bench/_affinity_cli.py" | tee -a "$WORK/logs/preflight.log"
   CLI=(python bench/_affinity_cli.py)
 fi
-python - >> "$WORK/logs/preflight.log" 2>&1 <<'PY'
-import jax, flax, optax, sys
+python - "$WORK/logs/device.json" >> "$WORK/logs/preflight.log" 2>&1 <<'PY'
+import json, platform, sys
+import flax, jax, optax
 print("python", sys.version.split()[0], "jax", jax.__version__, "flax", flax.__version__, "optax", optax.__version__)
 print("devices", jax.devices())
+dev = jax.devices()[0]
+json.dump({"host": platform.node(), "device": f"{dev.platform}:{getattr(dev, 'device_kind', '')}",
+           "jax": jax.__version__, "flax": flax.__version__}, open(sys.argv[1], "w"))
 PY
 
 pack() {
-  tar -C "$WORK/models" -czf "$OUT/dta-davis.tar.gz" dta-davis 2>/dev/null || true
-  tar -C "$WORK/models" -czf "$OUT/dta-kiba.tar.gz" dta-kiba 2>/dev/null || true
+  local m
+  for m in dta-davis dta-kiba; do
+    [ -f "$WORK/models/$m/weights.msgpack" ] && tar -C "$WORK/models" -czf "$OUT/$m.tar.gz" "$m"
+  done
   (cd "$WORK/cv" && ls -d */ > /dev/null 2>&1 && tar --exclude='*/work' -czf "$OUT/cv.tar.gz" */) || true
   tar -C "$WORK" -czf "$OUT/logs.tar.gz" logs
-  python - "$JOBS" "$OUT/run_summary.json" "$BUDGET" <<'PY'
-import csv, json, sys, platform
-import jax
+  python - "$JOBS" "$OUT/run_summary.json" "$BUDGET" "$WORK/logs/device.json" "$(elapsed)" <<'PY'
+import csv, json, os, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
-dev = jax.devices()[0]
-json.dump({"budget_s": int(sys.argv[3]), "jobs": rows, "host": platform.node(),
-           "device": f"{dev.platform}:{getattr(dev, 'device_kind', '')}", "jax": jax.__version__},
+device = json.load(open(sys.argv[4])) if os.path.exists(sys.argv[4]) else {}
+json.dump({"budget_s": int(sys.argv[3]), "elapsed_s": int(sys.argv[5]), "jobs": rows, **device},
           open(sys.argv[2], "w"), indent=1)
 PY
 }
