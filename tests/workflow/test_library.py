@@ -207,8 +207,10 @@ def test_report_html(tmp_path):
     hits = tmp_path / "hits.tsv"
     hits.write_text("compound_id\ttarget_id\tprediction\trank\n" + "".join(
         f"d{i}\tK{k}\t{5 + (i * k) % 7 / 2:.2f}\t{i + 1}\n" for k in range(5) for i in range(6)))
-    out = build_report(tmp_path / "report.html", vcfs={"a": vcf}, evaluations={"a": evaluation}, hits={"lib": hits})
+    out = build_report(tmp_path / "report.html", vcfs={"a": vcf}, evaluations={"a": evaluation}, hits={"lib": hits},
+                       about={"caller model": "m/caller"})
     text = out.read_text()
+    assert "m/caller" in text
     assert "Accuracy against the truth" in text and "0.9470" in text and "Top 10 compounds" in text
     assert text.count("<img") == 3
     assert accuracy_lines({"a": evaluation})[1].startswith("a INDEL precision 1.0000 recall 0.7500 F1 0.8570")

@@ -2,6 +2,7 @@
 # genoscreen.workflow.config.load: any mistake stops the run with one line before a job starts.
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 
@@ -92,6 +93,14 @@ def report_args(wildcards, input):
     args = [f"--vcf {s}={p}" for s, p in zip(SAMPLES, input.vcfs)]
     args += [f"--evaluation {s}={p}" for s, p in zip(samples_with_truth(), input.evaluations)]
     args += [f"--hits {n}={p}" for n, p in zip(LIBRARIES, input.hits)]
+    about = {"reference": REF}
+    if SAMPLES:
+        about["caller model"] = config["variants"]["model"]
+        about["shards"] = f"{len(SHARDS)} (at most {config['variants']['shard_size']:,} bp each)"
+    if LIBRARIES:
+        about["affinity model"] = SCREEN["model"]
+        about["targets"] = f"panel {SCREEN['panel']}" if SCREEN["panel"] else SCREEN["targets"]
+    args += [shlex.quote(f"--about={k}={v}") for k, v in about.items()]
     return " ".join(args)
 
 

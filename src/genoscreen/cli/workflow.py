@@ -41,6 +41,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--top-hits", type=int, default=10, help="hits listed per target (default 10)")
     p.add_argument("--targets-shown", type=int, default=12, help="targets with a top-hits table (default 12)")
     p.add_argument("--title", default="genoscreen report", help="page title")
+    p.add_argument("--about", type=_key_value, action="append", default=[], metavar="SETTING=VALUE",
+                   help="what the run used (reference, models, shards...), listed at the top (repeat)")
     p.add_argument("--out", required=True, help="output HTML file")
     p.set_defaults(func=_report)
 
@@ -98,6 +100,7 @@ def _report(args: argparse.Namespace) -> int:
         top_hits=args.top_hits,
         targets_shown=args.targets_shown,
         title=args.title,
+        about=dict(args.about),
     )
     return 0
 

@@ -235,10 +235,16 @@ def build_report(
     top_hits: int = 10,
     targets_shown: int = 12,
     title: str = "genoscreen report",
+    about: dict[str, str] | None = None,
 ) -> Path:
-    """Write the HTML report to `out` from the given per-sample VCFs, evaluation JSONs and hits tables."""
+    """Write the HTML report to `out` from the given per-sample VCFs, evaluation JSONs and hits tables.
+
+    `about` lists what the run used (reference, models, panel, shards), shown first so every figure has its context.
+    """
     vcfs, evaluations, hits = dict(vcfs or {}), dict(evaluations or {}), dict(hits or {})
     body = [f"<h1>{html.escape(title)}</h1>"]
+    if about:
+        body.append(_table(["setting", "value"], [[k, v] for k, v in about.items()], left=2))
     if evaluations:
         body.append("<p><b>Accuracy:</b><br>" + "<br>".join(html.escape(l) for l in accuracy_lines(evaluations)) + "</p>")
     if vcfs:
