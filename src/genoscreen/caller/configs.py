@@ -65,7 +65,7 @@ PRESETS: dict[str, CallerConfig] = {
     "default": CallerConfig(model=ModelConfig(), train=TrainConfig(), pileup_preset="default"),
     "test": CallerConfig(
         model=ModelConfig(stem_features=4, stage_features=(8, 8), hidden=8),
-        train=TrainConfig(epochs=2, batch_size=8, learning_rate=3e-3, warmup_steps=2, eval_batch_size=16),
+        train=TrainConfig(epochs=2, batch_size=8, learning_rate=1e-2, warmup_steps=2, eval_batch_size=16),
         pileup_preset="test",
     ),
 }

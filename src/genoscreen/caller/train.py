@@ -211,6 +211,7 @@ def train_and_evaluate(
             "devices": len(parallel.devices),
         }
     }
+    log_every = max(50, steps_per_epoch // 10)
     for epoch in range(start_epoch, tc.epochs):
         t0 = time.time()
         rng = np.random.default_rng(tc.seed * 100_003 + epoch)
@@ -227,6 +228,11 @@ def train_and_evaluate(
                 w = np.concatenate([w, np.zeros(pad, w.dtype)])
             x, y, w = parallel.shard(x, y, w)
             losses.append(_train_step(model, optimizer, x, y, w, tc.label_smoothing))
+            step = len(losses)
+            if step % log_every == 0:
+                log.info("epoch %d: step %d/%d, loss %.4f, %.1f examples/s", epoch + 1, step, steps_per_epoch,
+                         float(np.mean(jax.device_get(losses[-log_every:]))),
+                         step * tc.batch_size / (time.time() - t0))
         train_loss = float(np.mean(jax.device_get(losses))) if losses else float("nan")
         metrics = evaluate_sets(model, val_sets, eval_batch, parallel)
         wall = time.time() - t0

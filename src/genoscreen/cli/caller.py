@@ -111,13 +111,13 @@ def _postprocess(args) -> int:
     from genoscreen.caller.postprocess import postprocess
     from genoscreen.common.errors import InputError
 
+    if args.gvcf and not args.bam:
+        raise InputError("--gvcf: reference blocks need the reads; pass --bam (and the --regions/--bed given "
+                         "to make-examples)")
     sites, probs, meta = read_probs(args.probs)
     sample = args.sample or (sample_from_bam(args.bam) if args.bam else None)
     regions = bam_names = None
     if args.gvcf:
-        if not args.bam:
-            raise InputError("--gvcf: reference blocks need the reads; pass --bam (and the --regions/--bed given "
-                             "to make-examples)")
         from genoscreen.variants.make_examples import plan
         from genoscreen.variants.regions import merge_regions
 

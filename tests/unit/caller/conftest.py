@@ -30,5 +30,5 @@ def trained_model(tmp_path_factory, synthetic_sets):
 
     train, val = synthetic_sets
     out = tmp_path_factory.mktemp("model") / "model"
-    history = train_and_evaluate(config_with(PRESETS["test"], epochs=4), [train], out, [val])
+    history = train_and_evaluate(config_with(PRESETS["test"], epochs=6), [train], out, [val])
     return out, history
