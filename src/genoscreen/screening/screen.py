@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 SCORE_MEMORY = 256 << 20  # bytes of scores a target block may hold (full ranking) or top-K state may use
 TILE_ROWS = {"cpu": 4096}  # pairs per tile and per device; accelerators get DEFAULT_TILE_ROWS
 DEFAULT_TILE_ROWS = 32768
+TOPK_MERGE_CHUNKS = 8  # --top-k up to this many chunks is merged chunk by chunk (TopK), beyond it fully ranked
 ENCODE_BATCH = 256  # compounds per drug-encoder call (a multiple of the device count is used)
 TARGET_BATCH = 16
 
@@ -320,12 +321,14 @@ def screen_compounds(model, config, compound_ids: list[str], smiles: list[str], 
     with progress(total=n, desc="encoding compounds", unit=" compounds") as bar:
         spill, n_truncated = encode_compounds(sm, config, smiles, devices, directory=out.parent, bar=bar)
     shape = tile or TileShape.choose(n_targets, devices.count, default_tile_rows())
-    width = block_width(n, n_targets, top_k, shape.targets, score_memory)
+    # A K far above the chunk size makes the per-chunk merge slow; rank fully and cut at K instead.
+    merge_top_k = top_k if top_k is not None and top_k <= TOPK_MERGE_CHUNKS * shape.chunk else None
+    width = block_width(n, n_targets, merge_top_k, shape.targets, score_memory)
     log.info("scoring %d compounds x %d targets in tiles of %d x %d on %d device(s), %d target(s) per block",
              n, n_targets, shape.compounds, shape.targets, devices.count, width)
 
     def make_collector(n_block: int):
-        return TopK(n_block, top_k) if top_k else FullRanking(n, n_block)
+        return TopK(n_block, merge_top_k) if merge_top_k else FullRanking(n, n_block)
 
     ids = np.array(compound_ids, dtype=object)
     try:
@@ -334,6 +337,8 @@ def screen_compounds(model, config, compound_ids: list[str], smiles: list[str], 
             for t0, collector in score_blocks(sm, spill, a_targets, devices, shape, make_collector, width, bar):
                 for j in range(min(width, n_targets - t0)):
                     index, scores = collector.ranked(j)
+                    if top_k is not None:
+                        index, scores = index[:top_k], scores[:top_k]
                     if min_affinity is not None:
                         keep = int(np.count_nonzero(scores >= min_affinity))
                         index, scores = index[:keep], scores[:keep]

@@ -73,6 +73,14 @@ def test_top_k_is_the_head_of_the_full_ranking(tiny_model, proteins, tmp_path):
     pd.testing.assert_frame_equal(top, expected)
 
 
+def test_top_k_beyond_the_merge_size_ranks_fully(tiny_model, proteins, tmp_path):
+    _, full = run(tiny_model, proteins, tmp_path / "full.tsv", tile=SMALL_TILE)
+    _, top = run(tiny_model, proteins, tmp_path / "top.tsv", tile=SMALL_TILE, top_k=20)  # <= 8 chunks of 12: merged
+    _, huge = run(tiny_model, proteins, tmp_path / "huge.tsv", tile=SMALL_TILE, top_k=1000)  # > 8 x 12: full ranking
+    pd.testing.assert_frame_equal(huge, full)
+    pd.testing.assert_frame_equal(top, full[full["rank"] <= 20].reset_index(drop=True))
+
+
 def test_min_affinity_keeps_the_strong_rows_with_their_ranks(tiny_model, proteins, tmp_path):
     _, full = run(tiny_model, proteins, tmp_path / "full.tsv")
     threshold = float(full["prediction"].median())
