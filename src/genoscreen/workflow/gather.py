@@ -94,7 +94,7 @@ def merge_hits(inputs: list[str | Path], out: str | Path, top_k: int | None = No
         hits = hits[hits["rank"] <= top_k]
     hits = hits.drop(columns=["_target", "_seq"])
     with atomic_open(out) as handle:
-        hits.to_csv(handle, sep="\t", index=False, float_format="%.4f")
+        hits.to_csv(handle, sep="\t", index=False, float_format="%.6f")
     if errors_out is not None:
         _merge_errors(inputs, errors_out)
     return len(hits)
