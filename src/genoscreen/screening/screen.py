@@ -14,6 +14,9 @@ chunks, each chunk scored as tiles of Tc compounds × Tt targets (one or two fix
   (target-major), with no spill-and-merge pass. A library too big for one target per budget would need an
   external sort; at 4 bytes a score the default budget ranks 64M compounds per target.
 
+What does grow with the library: its ids (and, while reading, the SMILES: the reader validates the whole file
+before any work so duplicate ids fail first), about 1 KB a compound measured (bench/screen.py).
+
 Ties rank by input order. Tiles are sharded over the compound axis across all local devices (jax.sharding);
 the target tile and the model are replicated.
 """
@@ -285,7 +288,7 @@ def block_width(n_compounds: int, n_targets: int, top_k: int | None, tile_target
     fit = max(1, score_memory // max(1, per_target))
     if fit >= n_targets:
         return n_targets
-    return max(tile_targets, fit // tile_targets * tile_targets)
+    return fit // tile_targets * tile_targets if fit >= tile_targets else fit
 
 
 # ----------------------------------------------------------------------------------------------------------------

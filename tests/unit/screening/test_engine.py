@@ -136,7 +136,8 @@ def test_block_width_respects_the_memory_budget():
     assert block_width(10**6, 500, top_k=100, tile_targets=32) == 500
     width = block_width(10**6, 500, top_k=None, tile_targets=32, score_memory=256 << 20)
     assert width % 32 == 0 and width * 4 * 10**6 <= 256 << 20
-    assert block_width(10**9, 500, top_k=None, tile_targets=32, score_memory=1 << 20) == 32
+    assert block_width(10**5, 500, top_k=None, tile_targets=32, score_memory=10 * 4 * 10**5) == 10
+    assert block_width(10**9, 500, top_k=None, tile_targets=32, score_memory=1 << 20) == 1
 
 
 def test_failed_write_leaves_no_output(tmp_path):
