@@ -1,5 +1,6 @@
 """`genoscreen affinity train|cv|predict|evaluate` end to end on tiny synthetic inputs, and its one-line errors."""
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -10,7 +11,13 @@ import pandas as pd
 import pytest
 
 from genoscreen.cli import main
-from tests.unit.affinity.affinity_tiny import write_tiny_dta
+
+_spec = importlib.util.spec_from_file_location(
+    "affinity_tiny", Path(__file__).resolve().parents[1] / "unit" / "affinity" / "affinity_tiny.py"
+)
+_tiny = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_tiny)
+write_tiny_dta = _tiny.write_tiny_dta  # the unit tests' tiny-input writer
 
 
 @pytest.fixture(scope="module")

@@ -84,8 +84,8 @@ class DeepDTA(nnx.Module):
 
     def head_first_layer_split(self) -> tuple[jax.Array, jax.Array, jax.Array]:
         """(W_d [96, 1024], W_t [96, 1024], b [1024]) with dense1(concat(d, t)) == d @ W_d + t @ W_t + b."""
-        kernel = self.dense1.kernel.value
-        return kernel[: self.n_features], kernel[self.n_features :], self.dense1.bias.value
+        kernel = self.dense1.kernel[...]
+        return kernel[: self.n_features], kernel[self.n_features :], self.dense1.bias[...]
 
     def head_from_first_layer(self, h: jax.Array, key: jax.Array | None = None) -> jax.Array:
         """Finish the head from the first layer's pre-activation h [n, 1024] -> predictions [n]."""

@@ -348,7 +348,7 @@ def fit(
     model = build_model(config, seed)
     # Start the output at the mean training label (pKd ~5.4, KIBA ~11.7) instead of 0: Adam moves a bias by
     # ~lr per step, so a zero start wastes the first epochs fitting the offset.
-    model.out.bias.value = jnp.full_like(model.out.bias.value, float(np.mean(train.labels)))
+    model.out.bias[...] = jnp.full_like(model.out.bias[...], float(np.mean(train.labels)))
     graphdef, params = nnx.split(model, nnx.Param)
     opt_state = make_optimizer(config.learning_rate).init(params)
     key = jax.random.PRNGKey(seed + 1)
@@ -363,7 +363,7 @@ def fit(
     if ckpt is not None and ckpt.exists():
         like = {"params": params, "opt": opt_state, "key": key, "best": params}
         state, meta = _load_train_state(ckpt, like)
-        if meta.get("config") != config.to_dict() or meta.get("seed") != seed:
+        if meta.get("config") != json.loads(json.dumps(config.to_dict())) or meta.get("seed") != seed:
             raise InputError(f"{ckpt}: checkpoint was written with another config/seed; delete it or use another --out")
         params, opt_state, key = state["params"], state["opt"], state["key"]
         history, start_epoch, bad_epochs = meta["history"], meta["epoch"], meta["bad_epochs"]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.unit.affinity.affinity_tiny import write_tiny_dta
+from affinity_tiny import write_tiny_dta  # this folder is on sys.path (pytest rootdir-less import mode)
 
 
 @pytest.fixture
