@@ -36,7 +36,7 @@ export JAX_COMPILATION_CACHE_DIR="$WORK/jax_cache"
 export JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=0
 export XLA_PYTHON_CLIENT_PREALLOCATE=false
 mkdir -p "$OUT" "$WORK/models" "$WORK/cv" "$WORK/logs"
-OUT=$(cd "$OUT" && pwd); DATA=$(cd "$DATA" && pwd); WORK=$(cd "$WORK" && pwd)
+OUT=$(cd "$OUT" && pwd); WORK=$(cd "$WORK" && pwd)   # DATA stays as given: it is quoted in the model cards
 START=$(date +%s)
 ROLL=0
 JOBS="$WORK/logs/jobs.tsv"
