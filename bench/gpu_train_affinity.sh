@@ -5,7 +5,7 @@
 #
 # DATA holds davis/ and kiba/ (drugs.tsv, targets.fasta, train_pairs.tsv as in ../shared/data/dta). Jobs, in
 # order of priority, each with a share of BUDGET seconds (unused time rolls over to the next job) and each
-# stopping cleanly at an epoch boundary when its share is spent (`--time-budget`), with `timeout` as a backstop:
+# stopping cleanly (at the next 16-step chunk) when its share is spent (`--time-budget`), `timeout` as a backstop:
 #   1. davis final model, all five folds, EPOCHS_DAVIS epochs   -> $OUT/dta-davis.tar.gz
 #   2. kiba final model, all five folds, EPOCHS_KIBA epochs     -> $OUT/dta-kiba.tar.gz
 #   3. davis 5-fold CV (fixed epochs, held-out fold curve)      -> $OUT/cv.tar.gz (davis_cv/)
@@ -14,7 +14,8 @@
 #   6. davis kernel-size CV sweep, SWEEP_EPOCHS epochs each     -> $OUT/cv.tar.gz (sweep_*/)
 # After the CV jobs the model cards are re-rendered with the CV tables. $OUT also gets logs.tar.gz and
 # run_summary.json (jobs, budgets, exit codes, seconds, device) — at most 6 files, each rewritten after every job.
-# PRESET_DAVIS/PRESET_KIBA=test and a small DATA make a CPU dry run (see tests/integration/affinity).
+# CPU dry run (about 10 minutes on 2 cores): a DATA with a few targets per data set, PRESET_DAVIS=test
+# PRESET_KIBA=test EPOCHS_DAVIS=3 EPOCHS_KIBA=3 SWEEP_EPOCHS=2 SWEEP_KERNELS=8:12 BUDGET=900.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
