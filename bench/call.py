@@ -50,15 +50,35 @@ def run_bcftools(args, out: Path) -> float:
     return time.perf_counter() - t0
 
 
+def plain_reference(ref: Path, workdir: Path) -> Path:
+    """freebayes needs an uncompressed FASTA: write one (untimed) beside the outputs."""
+    import pysam
+
+    plain = workdir / "ref.fa"
+    if not plain.exists():
+        with pysam.FastaFile(str(ref)) as fasta, open(plain, "w") as handle:
+            for name in fasta.references:
+                seq = fasta.fetch(name)
+                handle.write(f">{name}\n")
+                for i in range(0, len(seq), 80):
+                    handle.write(seq[i : i + 80] + "\n")
+        pysam.faidx(str(plain))
+    return plain
+
+
 def run_freebayes(args, out: Path) -> float:
+    import pysam
+
+    ref = plain_reference(args.ref, out.parent)
+    contig, _, span = args.regions.partition(":")
+    start, _, end = span.replace(",", "").partition("-")
+    region = f"{contig}:{int(start) - 1}-{end}"  # freebayes regions are 0-based, end excluded
     plain = out.with_suffix("")  # x.vcf
     t0 = time.perf_counter()
     with open(plain, "w") as handle:
-        subprocess.run(["freebayes", "-f", str(args.ref), "-r", args.regions, str(args.bam)], check=True,
+        subprocess.run(["freebayes", "-f", str(ref), "-r", region, str(args.bam)], check=True,
                        stdout=handle, stderr=subprocess.DEVNULL)
     wall = time.perf_counter() - t0
-    import pysam
-
     pysam.tabix_index(str(plain), preset="vcf", force=True)
     return wall
 

@@ -47,8 +47,7 @@ def test_train_call_variants_postprocess(workspace, model):
     root, _, _, calls = workspace
     assert (model / "weights.msgpack").exists() and (root / "model.train" / "history.json").exists()
     probs = root / "probs.npz"
-    assert main(["call-variants", "--examples", str(calls), "--model", str(model), "--out", str(probs),
-                 "--batch-size", "8"]) == 0
+    assert main(["call-variants", "--examples", str(calls), "--model", str(model), "--out", str(probs)]) == 0
     out = root / "calls.vcf.gz"
     assert main(["postprocess", "--probs", str(probs), "--ref", str(root / "ref.fa"), "--out", str(out)]) == 0
     with pysam.VariantFile(str(out)) as vcf:

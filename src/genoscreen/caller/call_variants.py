@@ -9,16 +9,15 @@ from typing import Iterable, Iterator
 
 import jax
 import numpy as np
-from flax import nnx
 
 from genoscreen.caller.data import SITE_FIELDS, iter_shards, read_summary, write_probs
-from genoscreen.caller.model import load_model
+from genoscreen.caller.inference import BATCH, load_predictor
 from genoscreen.common.logging import progress
 from genoscreen.variants.pileup_config import PileupConfig
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BATCH = 128
+DEFAULT_BATCH = BATCH
 
 
 def enable_compilation_cache() -> None:
@@ -35,15 +34,9 @@ def enable_compilation_cache() -> None:
         log.debug("no persistent compilation cache: %s", err)
 
 
-@nnx.jit
-def _predict(model, tensors):
-    return jax.nn.softmax(model(tensors), axis=-1)
-
-
-def predict(model, tensors: np.ndarray, batch_size: int = DEFAULT_BATCH, shard=None) -> np.ndarray:
-    """Genotype probabilities [n,3]; the last batch is zero-padded so jit compiles one shape.
-
-    `shard` (optional) places each batch on devices (see train.DataParallel.shard).
+def predict(apply, tensors: np.ndarray, batch_size: int = DEFAULT_BATCH, shard=None) -> np.ndarray:
+    """Genotype probabilities [n,3] from `apply(batch) -> probs`; every batch is zero-padded to `batch_size`,
+    so the forward pass compiles once. `shard` (optional) places each batch on devices (train.DataParallel).
     """
     out = np.zeros((len(tensors), 3), np.float32)
     for start in range(0, len(tensors), batch_size):
@@ -53,16 +46,16 @@ def predict(model, tensors: np.ndarray, batch_size: int = DEFAULT_BATCH, shard=N
             batch = np.concatenate([batch, np.zeros((batch_size - n, *batch.shape[1:]), batch.dtype)])
         if shard is not None:
             (batch,) = shard(batch)
-        out[start : start + n] = np.asarray(_predict(model, batch))[:n]
+        out[start : start + n] = np.asarray(apply(batch))[:n]
     return out
 
 
-def predict_stream(model, chunks: Iterable[dict[str, np.ndarray]], batch_size: int = DEFAULT_BATCH
+def predict_stream(apply, chunks: Iterable[dict[str, np.ndarray]], batch_size: int = DEFAULT_BATCH
                    ) -> Iterator[tuple[dict[str, np.ndarray], np.ndarray]]:
     """(site fields, probs) per chunk of examples (a shard, or a batch from make-examples in memory)."""
     for chunk in chunks:
         if len(chunk["tensors"]):
-            yield {k: chunk[k] for k in SITE_FIELDS}, predict(model, chunk["tensors"], batch_size)
+            yield {k: chunk[k] for k in SITE_FIELDS}, predict(apply, chunk["tensors"], batch_size)
 
 
 def concat_sites(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -73,14 +66,14 @@ def concat_sites(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     return {k: np.concatenate([p[k] for p in parts]) for k in SITE_FIELDS}
 
 
-def call_variants(examples_dir: str | Path, model_dir: str | Path, out: str | Path,
-                  batch_size: int = DEFAULT_BATCH) -> Path:
+def call_variants(examples_dir: str | Path, model_dir: str | Path, out: str | Path) -> Path:
     """Run the model over every example of `examples_dir` and write PROBS (`.npz`)."""
     enable_compilation_cache()
-    model, pileup, _ = load_model(model_dir)
+    predictor = load_predictor(model_dir)
+    pileup = predictor.pileup
     pileup.check_compatible(PileupConfig.read(examples_dir), f"{examples_dir}")
     sites, probs = [], []
-    for fields, p in predict_stream(model, (shard for _, shard in progress(
+    for fields, p in predict_stream(predictor, (shard for _, shard in progress(
             iter_shards(examples_dir), desc="call-variants", unit="shard"))):
         sites.append(fields)
         probs.append(p)

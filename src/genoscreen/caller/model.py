@@ -11,6 +11,7 @@ Model directory (`MODEL_DIR/`):
   model.json          format tag, ModelConfig, training metadata and metrics
   pileup_config.json  the PileupConfig the model was trained on; examples of another shape are refused
   weights.msgpack     flax.serialization msgpack of the parameter state as a pure dict (never pickle)
+  inference.jaxexport the forward pass exported with jax.export, loaded by `call` without Flax (inference.py)
 """
 
 from __future__ import annotations
@@ -25,15 +26,14 @@ import numpy as np
 from flax import nnx
 
 from genoscreen.caller.configs import ModelConfig
+from genoscreen.caller.inference import (MODEL_FORMAT, MODEL_JSON, WEIGHTS, export_forward, read_model_info,
+                                         read_weights, weights_digest)
 from genoscreen.common.errors import InputError
 from genoscreen.common.io import atomic_path
 from genoscreen.variants.pileup_config import PileupConfig
 
 log = logging.getLogger(__name__)
 
-MODEL_FORMAT = "genoscreen-caller/1"
-MODEL_JSON = "model.json"
-WEIGHTS = "weights.msgpack"
 
 
 class ResidualBlock(nnx.Module):
@@ -89,7 +89,7 @@ class CallerCNN(nnx.Module):
         for stage in self.stages:
             x = stage(x)
         x = x.mean(axis=1)  # over read rows -> [B, W', F]
-        x = x.reshape(x.shape[0], -1)
+        x = x.reshape(x.shape[0], x.shape[1] * x.shape[2])
         x = nnx.relu(self.hidden(x))
         return self.head(x)
 
@@ -131,17 +131,21 @@ def count_params(model: nnx.Module) -> int:
 
 
 def save_model(model: CallerCNN, pileup: PileupConfig, out_dir: str | Path, metadata: dict | None = None) -> Path:
-    """Write MODEL_DIR atomically (a temp folder renamed into place; an existing model there is replaced)."""
+    """Write MODEL_DIR atomically (a temp folder renamed into place; an existing model there is replaced).
+
+    Besides the weights it writes the exported forward pass (see inference.py) that `call` loads without Flax.
+    """
     from flax import serialization
 
     out_dir = Path(out_dir)
     with atomic_path(out_dir) as tmp:
         tmp.mkdir(parents=True)
-        payload = {"format": MODEL_FORMAT, "model": model.config.to_dict(), **(metadata or {})}
-        (tmp / MODEL_JSON).write_text(json.dumps(payload, indent=2, sort_keys=False) + "\n")
         pileup.write(tmp)
         params = jax.device_get(nnx.to_pure_dict(nnx.state(model, nnx.Param)))
         (tmp / WEIGHTS).write_bytes(serialization.msgpack_serialize(params))
+        export = export_forward(model, pileup, tmp, weights_digest(tmp))
+        payload = {"format": MODEL_FORMAT, "model": model.config.to_dict(), "export": export, **(metadata or {})}
+        (tmp / MODEL_JSON).write_text(json.dumps(payload, indent=2) + "\n")
         if out_dir.exists():  # os.replace cannot replace a non-empty folder
             import shutil
 
@@ -149,39 +153,12 @@ def save_model(model: CallerCNN, pileup: PileupConfig, out_dir: str | Path, meta
     return out_dir
 
 
-def read_model_info(model_dir: str | Path) -> tuple[dict, ModelConfig, PileupConfig]:
-    """model.json, its ModelConfig and the PileupConfig of MODEL_DIR, or an InputError naming what is wrong."""
-    model_dir = Path(model_dir)
-    path = model_dir / MODEL_JSON
-    if not path.exists():
-        raise InputError(f"{model_dir}: no {MODEL_JSON}; not a caller model directory (train one with `genoscreen train-caller`)")
-    try:
-        info = json.loads(path.read_text())
-        if info.get("format") != MODEL_FORMAT:
-            raise ValueError(f"format {info.get('format')!r}, expected {MODEL_FORMAT!r}")
-        config = ModelConfig.from_dict(info["model"])
-    except (ValueError, KeyError, TypeError) as err:
-        raise InputError(f"{path}: not a valid caller model description ({err}); re-save or retrain the model") from None
-    try:
-        pileup = PileupConfig.read(model_dir)
-    except (ValueError, KeyError, TypeError) as err:
-        raise InputError(f"{model_dir}: unreadable pileup_config.json ({err}); re-save or retrain the model") from None
-    return info, config, pileup
-
-
 def load_model(model_dir: str | Path) -> tuple[CallerCNN, PileupConfig, dict]:
     """Restore a CallerCNN from MODEL_DIR into an abstract (eval_shape) model; checks every parameter's shape."""
-    from flax import serialization
-
     model_dir = Path(model_dir)
     info, config, pileup = read_model_info(model_dir)
     weights = model_dir / WEIGHTS
-    if not weights.exists():
-        raise InputError(f"{model_dir}: no {WEIGHTS}; the model directory is incomplete, copy or retrain it")
-    try:
-        restored = serialization.msgpack_restore(weights.read_bytes())
-    except Exception as err:  # msgpack raises several unrelated types on corrupt input
-        raise InputError(f"{weights}: corrupt weights file ({type(err).__name__}); copy or retrain the model") from None
+    restored = read_weights(model_dir)
     model = abstract_model(config, pileup)
     state = nnx.state(model, nnx.Param)
     expected = {k: v.shape for k, v in _flatten(nnx.to_pure_dict(state)).items()}
@@ -197,6 +174,16 @@ def load_model(model_dir: str | Path) -> tuple[CallerCNN, PileupConfig, dict]:
     nnx.replace_by_pure_dict(state, jax.tree.map(jnp.asarray, restored))
     nnx.update(model, state)
     return model, pileup, info
+
+
+@nnx.jit
+def _predict(model, tensors):
+    return jax.nn.softmax(model(tensors), axis=-1)
+
+
+def predict_fn(model: CallerCNN):
+    """`f(tensors) -> probs` through the Flax model (jitted; one compile per batch shape)."""
+    return lambda tensors: _predict(model, tensors)
 
 
 def _unflatten_like(tree: dict, values: dict, prefix: str = "") -> dict:

@@ -38,10 +38,10 @@ def sample_from_bam(bam: str | Path) -> str | None:
 def call(bam: str | Path, ref: str | Path, out: str | Path, *, regions: str | None = None,
          bed: str | Path | None = None, model_dir: str | Path | None = None, threads: int = 1,
          sample: str | None = None, gvcf: str | Path | None = None, contig_map: str | None = None,
-         min_qual: float = 1.0, batch_size: int | None = None) -> dict:
+         min_qual: float = 1.0) -> dict:
     """Call variants on `bam` over `regions`/`bed` (default: every contig with reads); return a summary dict."""
-    from genoscreen.caller.call_variants import DEFAULT_BATCH, concat_sites, enable_compilation_cache, predict_stream
-    from genoscreen.caller.model import load_model
+    from genoscreen.caller.call_variants import concat_sites, enable_compilation_cache, predict_stream
+    from genoscreen.caller.inference import load_predictor
     from genoscreen.caller.postprocess import postprocess
     from genoscreen.variants.make_examples import iter_examples, plan
     from genoscreen.variants.regions import merge_regions
@@ -49,11 +49,12 @@ def call(bam: str | Path, ref: str | Path, out: str | Path, *, regions: str | No
     t0 = time.perf_counter()
     enable_compilation_cache()
     model_dir = Path(model_dir) if model_dir else default_model_dir()
-    model, pileup, _ = load_model(model_dir)
+    predictor = load_predictor(model_dir)
+    pileup = predictor.pileup
     sample = sample or sample_from_bam(bam)
     sites, probs = [], []
     stream = iter_examples(bam, ref, regions, pileup, bed=bed, threads=threads, contig_map=contig_map)
-    for fields, p in predict_stream(model, stream, batch_size or DEFAULT_BATCH):
+    for fields, p in predict_stream(predictor, stream):
         sites.append(fields)
         probs.append(p)
     merged = concat_sites(sites)

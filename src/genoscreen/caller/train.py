@@ -26,7 +26,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from genoscreen.caller.call_variants import predict
 from genoscreen.caller.configs import CallerConfig
 from genoscreen.caller.data import load_labelled
-from genoscreen.caller.model import build_model, count_params, load_model, save_model
+from genoscreen.caller.model import build_model, count_params, load_model, predict_fn, save_model
 from genoscreen.common.errors import InputError
 from genoscreen.common.io import atomic_open, atomic_path
 from genoscreen.common.logging import progress
@@ -114,7 +114,7 @@ class DataParallel:
 def evaluate_sets(model, val_sets: dict[str, tuple[np.ndarray, np.ndarray]], batch_size: int, parallel) -> dict:
     metrics = {}
     for name, (tensors, labels) in val_sets.items():
-        probs = predict(model, tensors, batch_size, parallel.shard)
+        probs = predict(predict_fn(model), tensors, batch_size, parallel.shard)
         m = genotype_metrics(labels, probs.argmax(-1))
         m["log_loss"] = float(-np.mean(np.log(np.maximum(probs[np.arange(len(labels)), labels], 1e-7))))
         metrics[name] = m

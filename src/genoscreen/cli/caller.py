@@ -42,7 +42,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--examples", required=True, metavar="DIR", help="examples folder from make-examples")
     p.add_argument("--model", metavar="MODEL_DIR", help="caller model (default: the shipped caller-wgs-illumina)")
     p.add_argument("--out", required=True, metavar="PROBS", help="output probabilities file (.npz)")
-    p.add_argument("--batch-size", type=int, default=128, help="inference batch (fixed shape; the last is padded)")
     p.set_defaults(func=_call_variants)
 
     p = sub.add_parser(
@@ -101,7 +100,7 @@ def _call_variants(args) -> int:
     from genoscreen.caller.call_variants import call_variants
     from genoscreen.caller.pipeline import default_model_dir
 
-    call_variants(args.examples, args.model or default_model_dir(), args.out, batch_size=args.batch_size)
+    call_variants(args.examples, args.model or default_model_dir(), args.out)
     return 0
 
 

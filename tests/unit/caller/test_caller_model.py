@@ -11,7 +11,7 @@ from flax import nnx
 
 from genoscreen.caller.call_variants import predict
 from genoscreen.caller.configs import PRESETS
-from genoscreen.caller.model import WEIGHTS, abstract_model, build_model, count_params, load_model, save_model
+from genoscreen.caller.model import WEIGHTS, abstract_model, build_model, predict_fn, count_params, load_model, save_model
 from genoscreen.common.errors import InputError
 from genoscreen.variants.pileup_config import PRESETS as PILEUPS
 
@@ -31,8 +31,8 @@ def test_each_example_is_independent_of_its_batch(test_pileup):
     """LayerNorm, no batch statistics: padding a batch cannot change a call."""
     model = build_model(PRESETS["test"].model, test_pileup)
     x = np.random.default_rng(0).integers(0, 255, (5, *test_pileup.shape), dtype=np.uint8)
-    alone = predict(model, x[:1], batch_size=1)
-    padded = predict(model, x[:1], batch_size=8)
+    alone = predict(predict_fn(model), x[:1], batch_size=1)
+    padded = predict(predict_fn(model), x[:1], batch_size=8)
     np.testing.assert_allclose(alone, padded, atol=1e-6)
 
 
@@ -47,7 +47,7 @@ def test_save_load_round_trip(saved, test_pileup):
     loaded, pileup, info = load_model(path)
     assert pileup == test_pileup and info["note"] == "x"
     x = np.random.default_rng(1).integers(0, 255, (3, *test_pileup.shape), dtype=np.uint8)
-    np.testing.assert_array_equal(predict(model, x, 4), predict(loaded, x, 4))
+    np.testing.assert_array_equal(predict(predict_fn(model), x, 4), predict(predict_fn(loaded), x, 4))
     assert not any(p.suffix in {".pkl", ".pickle"} for p in path.iterdir())
 
 
@@ -74,3 +74,27 @@ def test_missing_or_foreign_model_json(saved, tmp_path):
     (path / "model.json").write_text(json.dumps({"format": "something-else/9"}))
     with pytest.raises(InputError, match="not a valid caller model"):
         load_model(path)
+
+
+def test_exported_forward_matches_flax_and_falls_back(saved, test_pileup, caplog):
+    """`call` loads the jax.export forward pass (no Flax); it must give the Flax model's numbers."""
+    from genoscreen.caller.inference import EXPORT, load_predictor
+
+    model, path = saved
+    x = np.random.default_rng(2).integers(0, 255, (5, *test_pileup.shape), dtype=np.uint8)
+    fast = load_predictor(path)
+    assert fast.how == "export" and fast.pileup == test_pileup
+    np.testing.assert_allclose(predict(fast, x), predict(predict_fn(model), x), atol=1e-6)
+    (path / EXPORT).unlink()
+    slow = load_predictor(path)
+    assert slow.how == "flax"
+    np.testing.assert_allclose(predict(slow, x), predict(predict_fn(model), x), atol=1e-6)
+
+
+def test_export_of_other_weights_is_not_used(saved, tmp_path, test_pileup):
+    from genoscreen.caller.inference import load_predictor
+
+    _, path = saved
+    other = save_model(build_model(PRESETS["test"].model, test_pileup, seed=9), test_pileup, tmp_path / "o")
+    (path / WEIGHTS).write_bytes((other / WEIGHTS).read_bytes())  # weights swapped behind the export's back
+    assert load_predictor(path).how == "flax"
