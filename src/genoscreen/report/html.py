@@ -148,7 +148,7 @@ def _variants_section(vcfs: dict, evaluations: dict) -> str:
         ax.bar(names, indel, bottom=snp, label="INDEL", color="#ee6677")
         ax.set_ylabel("PASS calls")
         ax.set_title("Calls per sample")
-        ax.legend(frameon=False)
+        ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1, 1))
         parts.append(_png(fig))
     if evaluations:
         parts.append("<h2>Accuracy against the truth</h2>")
@@ -171,7 +171,7 @@ def _variants_section(vcfs: dict, evaluations: dict) -> str:
         ax.set_ylim(0, 1.05)
         ax.set_ylabel("F1")
         ax.set_title("F1 per sample")
-        ax.legend(frameon=False, loc="lower right")
+        ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1, 1))
         parts.append(_png(fig))
     return "\n".join(parts)
 
@@ -246,7 +246,7 @@ def build_report(
     if about:
         body.append(_table(["setting", "value"], [[k, v] for k, v in about.items()], left=2))
     if evaluations:
-        body.append("<p><b>Accuracy:</b><br>" + "<br>".join(html.escape(l) for l in accuracy_lines(evaluations)) + "</p>")
+        body.append("<p><b>Accuracy against the truth, inside each sample's confident BED:</b><br>" + "<br>".join(html.escape(l) for l in accuracy_lines(evaluations)) + "</p>")
     if vcfs:
         body.append(_variants_section(vcfs, evaluations))
     if hits:
