@@ -218,3 +218,17 @@ def test_report_html(tmp_path):
     with pytest.raises(InputError, match="no SNP/INDEL metrics"):
         build_report(tmp_path / "r2.html", evaluations={"a": evaluation})
     assert not (tmp_path / "r2.html").exists()
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "dev.yaml", "training.yaml", "wgs.example.yaml"])
+def test_shipped_configs_follow_the_schema(name):
+    """Every config in config/ validates (paths aside); training.yaml is used on top of config.yaml."""
+    import yaml
+
+    from genoscreen.workflow.config import validate
+
+    config = yaml.safe_load((ROOT / "config" / name).read_text())
+    if name == "training.yaml":
+        config = {**yaml.safe_load((ROOT / "config" / "config.yaml").read_text()), **config}
+    validate(config, SCHEMAS / "config.schema.yaml", name)
+    assert config["variants"]["shard_size"] >= 1000
