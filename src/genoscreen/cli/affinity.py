@@ -43,11 +43,18 @@ def _config(args):
                       kernel_target=args.kernel_target, patience=args.patience)
 
 
-def _command_line() -> str:
+def _command_line(args) -> str:
+    """The command as given (rebuilt from the parsed flags, so it is right also when called as a library)."""
     import shlex
-    import sys
 
-    return " ".join(shlex.quote(a) for a in ["genoscreen", *sys.argv[1:]])
+    words = ["genoscreen", "affinity", args.affinity_command]
+    for key, value in vars(args).items():
+        if key in ("func", "command", "affinity_command", "verbose", "quiet") or value is None or value is False:
+            continue
+        words.append("--" + key.replace("_", "-"))
+        if value is not True:
+            words.extend(str(v) for v in (value if isinstance(value, list) else [value]))
+    return " ".join(shlex.quote(w) for w in words)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -146,7 +153,7 @@ def run_train(args) -> int:
     result = T.fit(config, data, index, val_index=val_index, checkpoint_dir=work,
                    deadline=_STARTED + args.time_budget if args.time_budget else None)
     summary = {
-        "command": _command_line(),
+        "command": _command_line(args),
         "preset": config.preset,
         "inputs": {"drugs": str(args.drugs), "targets": str(args.targets), "pairs": str(args.pairs)},
         "n_train_pairs": int(len(index)),
@@ -204,7 +211,7 @@ def run_cv(args) -> int:
     with atomic_open(out / "learning_curve.tsv") as handle:
         curve.to_csv(handle, sep="\t", index=False, float_format="%.6g")
     summary = {
-        "command": _command_line(),
+        "command": _command_line(args),
         "preset": config.preset,
         "config": config.to_dict(),
         "inputs": {"drugs": str(args.drugs), "targets": str(args.targets), "pairs": str(args.pairs)},

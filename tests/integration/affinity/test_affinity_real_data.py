@@ -43,5 +43,7 @@ def test_short_training_on_davis_slice(shared):
                    monitor_index=T.fold_indices(data, [4]), monitor_every=1)
     mses = [h["train_mse"] for h in result.history]
     assert mses[-1] < mses[0]
-    assert result.history[-1]["monitor_mse"] < result.history[0]["monitor_mse"]
+    # better than chance at ranking the held-out CV fold (the output starts at the mean label, so MSE barely moves
+    # in three epochs of this tiny model)
+    assert result.history[-1]["monitor_ci"] > 0.55
     assert np.isfinite(T.predict(result.model, data)).all()
