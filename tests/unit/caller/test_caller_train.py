@@ -136,3 +136,10 @@ def test_data_parallel_on_four_devices_matches_one(tmp_path, synthetic_sets):
     for a, b in zip(leaves1, leaves4):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=2e-4, rtol=2e-3)
     assert meta4["training"]["devices"] == 4
+
+
+def test_select_on_must_name_a_validation_folder(tmp_path, synthetic_sets):
+    train, val = synthetic_sets
+    with pytest.raises(InputError, match="--select-on nope"):
+        train_and_evaluate(PRESETS["test"], [train], tmp_path / "m", [val], select_on="nope")
+    assert not (tmp_path / "m").exists()
