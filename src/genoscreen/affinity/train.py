@@ -202,7 +202,9 @@ def plan_epoch(data: AffinityData, config: AffinityConfig, rng: np.random.Genera
 # ----------------------------------------------------------------------------------------------- jitted steps
 
 
-def make_optimizer(learning_rate: float) -> optax.GradientTransformation:
+def make_optimizer(learning_rate: float, warmup_steps: int = 0) -> optax.GradientTransformation:
+    if warmup_steps > 0:
+        return optax.adam(optax.linear_schedule(learning_rate / warmup_steps, learning_rate, warmup_steps))
     return optax.adam(learning_rate)
 
 
@@ -215,10 +217,10 @@ def _loss(params, graphdef, drug_table, target_table, batch, key):
     return err.sum() / jnp.maximum(batch["mask"].sum(), 1.0)
 
 
-@functools.partial(jax.jit, static_argnames=("graphdef", "learning_rate"), donate_argnums=(0, 1))
-def train_chunk(params, opt_state, key, drug_table, target_table, batches, *, graphdef, learning_rate):
+@functools.partial(jax.jit, static_argnames=("graphdef", "learning_rate", "warmup_steps"), donate_argnums=(0, 1))
+def train_chunk(params, opt_state, key, drug_table, target_table, batches, *, graphdef, learning_rate, warmup_steps=0):
     """Run a chunk of steps with lax.scan; batches with no pairs leave params/opt_state unchanged."""
-    tx = make_optimizer(learning_rate)
+    tx = make_optimizer(learning_rate, warmup_steps)
 
     def step(carry, batch):
         params, opt_state, key = carry
@@ -328,7 +330,7 @@ def fit(
     epochs: int | None = None,
     patience: int | None = None,
     seed: int | None = None,
-    mode: str = "block",
+    mode: str | None = None,
     checkpoint_dir: str | Path | None = None,
     deadline: float | None = None,
     monitor_every: int = 1,
@@ -350,8 +352,9 @@ def fit(
     # ~lr per step, so a zero start wastes the first epochs fitting the offset.
     model.out.bias[...] = jnp.full_like(model.out.bias[...], float(np.mean(train.labels)))
     graphdef, params = nnx.split(model, nnx.Param)
-    opt_state = make_optimizer(config.learning_rate).init(params)
+    opt_state = make_optimizer(config.learning_rate, config.warmup_steps).init(params)
     key = jax.random.PRNGKey(seed + 1)
+    mode = config.batching if mode is None else mode
     drug_table = jnp.asarray(data.drug_tokens)
     target_table = jnp.asarray(data.target_tokens)
 
@@ -397,6 +400,7 @@ def fit(
             params, opt_state, key, loss, count = train_chunk(
                 params, opt_state, key, drug_table, target_table, chunk,
                 graphdef=graphdef, learning_rate=config.learning_rate,
+                warmup_steps=config.warmup_steps,
             )
             losses.append(loss)
             counts.append(count)

@@ -31,6 +31,9 @@ def _add_training(p: argparse.ArgumentParser) -> None:
     p.add_argument("--kernel-drug", type=int, help="SMILES convolution kernel size (overrides the preset)")
     p.add_argument("--kernel-target", type=int, help="protein convolution kernel size (overrides the preset)")
     p.add_argument("--patience", type=int, help="early-stopping patience in epochs when a validation fold is used")
+    p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                   help="override any other config field of the preset, e.g. --set warmup_steps=400 "
+                        "--set batching=pair (fields: see config.json of a model); repeatable")
     p.add_argument("--time-budget", type=float, metavar="SECONDS",
                    help="stop training this many seconds after the command started (at the next chunk of 16 "
                         "steps; results are still written, the summary says stopped: time_budget)")
@@ -39,8 +42,12 @@ def _add_training(p: argparse.ArgumentParser) -> None:
 def _config(args):
     from genoscreen.affinity.configs import get_preset
 
-    return get_preset(args.preset, epochs=args.epochs, seed=args.seed, kernel_drug=args.kernel_drug,
-                      kernel_target=args.kernel_target, patience=args.patience)
+    from genoscreen.affinity.configs import parse_overrides
+
+    flags = dict(epochs=args.epochs, seed=args.seed, kernel_drug=args.kernel_drug, kernel_target=args.kernel_target,
+                 patience=args.patience)
+    flags = {k: v for k, v in flags.items() if v is not None}
+    return get_preset(args.preset, **{**flags, **parse_overrides(args.set)})
 
 
 def _command_line(args) -> str:
@@ -51,7 +58,12 @@ def _command_line(args) -> str:
     for key, value in vars(args).items():
         if key in ("func", "command", "affinity_command", "verbose", "quiet") or value is None or value is False:
             continue
-        words.append("--" + key.replace("_", "-"))
+        flag = "--" + key.replace("_", "-")
+        if key == "set":  # repeatable FIELD=VALUE flag
+            for item in value:
+                words.extend([flag, item])
+            continue
+        words.append(flag)
         if value is not True:
             words.extend(str(v) for v in (value if isinstance(value, list) else [value]))
     return " ".join(shlex.quote(w) for w in words)
