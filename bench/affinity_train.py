@@ -36,18 +36,18 @@ def time_mode(config, data, mode: str, steps: int, seed: int) -> dict:
     n_batches = len(plan["mask"])
     model = T.build_model(config, seed)
     graphdef, params = nnx.split(model, nnx.Param)
-    opt_state = T.make_optimizer(config.learning_rate).init(params)
+    opt_state = T.make_optimizer(config.learning_rate, config.warmup_steps).init(params)
     key = jax.random.PRNGKey(seed)
     tables = jnp.asarray(data.drug_tokens), jnp.asarray(data.target_tokens)
     reps = np.arange(2 * steps) % n_batches
     warm = {k: jnp.asarray(v[reps[:steps]]) for k, v in plan.items()}
     timed = {k: jnp.asarray(v[reps[steps:]]) for k, v in plan.items()}
     t0 = time.perf_counter()
-    out = T.train_chunk(params, opt_state, key, *tables, warm, graphdef=graphdef, learning_rate=config.learning_rate)
+    out = T.train_chunk(params, opt_state, key, *tables, warm, graphdef=graphdef, learning_rate=config.learning_rate, warmup_steps=config.warmup_steps)
     jax.block_until_ready(out)
     compile_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    out = T.train_chunk(out[0], out[1], out[2], *tables, timed, graphdef=graphdef, learning_rate=config.learning_rate)
+    out = T.train_chunk(out[0], out[1], out[2], *tables, timed, graphdef=graphdef, learning_rate=config.learning_rate, warmup_steps=config.warmup_steps)
     jax.block_until_ready(out)
     per_step = (time.perf_counter() - t0) / steps
     return {

@@ -18,7 +18,7 @@ log = logging.getLogger("genoscreen")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from genoscreen.cli import affinity, caller, screen, variants
+    from genoscreen.cli import affinity, caller, screen, variants, workflow
 
     parser = argparse.ArgumentParser(
         prog="genoscreen",
@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
     parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (variants, caller, affinity, screen):
+    for module in (variants, caller, affinity, screen, workflow):
         module.register(sub)
     return parser
 
