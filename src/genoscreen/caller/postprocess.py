@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 MAX_GQ = 99
 MAX_PHRED = 990
 P_FLOOR = 1e-10
-GVCF_GQ_BIN = 5
+GVCF_GQ_BANDS = np.array([1, 2, 3, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 99])  # lower edges, as GATK's bands
 REF_ERROR = 1e-3  # per-base error rate of the reference-confidence model for gVCF blocks
 
 FILTER_LINES = [
@@ -248,7 +248,7 @@ def reference_blocks(bam, fasta, regions, calls: list[Call], bam_names: dict[str
                      min_mapq: int = 10, min_baseq: int = 10) -> list[tuple[str, int, str]]:
     """gVCF reference-block lines (as (contig, pos, line)) covering `regions` outside the called records.
 
-    Consecutive positions share a block while their GQ falls in the same bin of GVCF_GQ_BIN; the block reports
+    Consecutive positions share a block while their GQ falls in the same band of GVCF_GQ_BANDS; the block reports
     the minimum GQ (with its PL) and the minimum depth. Positions with an N in the reference are left out.
     """
     covered: dict[str, list[tuple[int, int]]] = {}
@@ -272,6 +272,7 @@ def reference_blocks(bam, fasta, regions, calls: list[Call], bam_names: dict[str
         base_index = np.array(["ACGT".find(b) for b in seq])
         ref_count = np.where(base_index >= 0, counts[np.maximum(base_index, 0), np.arange(n)], 0)
         gq, pl = reference_confidence(depth, ref_count)
+        band = np.searchsorted(GVCF_GQ_BANDS, gq, side="right")
         mask = base_index >= 0
         for start, end in covered.get(region.contig, []):
             lo, hi = max(start - region.start, 0), min(end - region.start, n)
@@ -283,8 +284,7 @@ def reference_blocks(bam, fasta, regions, calls: list[Call], bam_names: dict[str
                 i += 1
                 continue
             j = i
-            bin_ = gq[i] // GVCF_GQ_BIN
-            while j + 1 < n and mask[j + 1] and gq[j + 1] // GVCF_GQ_BIN == bin_:
+            while j + 1 < n and mask[j + 1] and band[j + 1] == band[i]:
                 j += 1
             k = i + int(np.argmin(gq[i : j + 1]))
             pos = region.start + i + 1
