@@ -1,7 +1,6 @@
 """The workflow's commands (`genoscreen demo-data | report | concat-vcfs | split-compounds | merge-hits`).
 
-Called through `genoscreen.cli.workflow.main`, which runs them with the package's error handling whether or not the
-module is registered in the main parser yet.
+Called through `genoscreen.cli.main`, as the console script calls them.
 """
 
 from __future__ import annotations
@@ -10,7 +9,7 @@ import json
 
 import pytest
 
-from genoscreen.cli.workflow import main
+from genoscreen.cli import main
 
 
 def test_help_of_every_command(capsys):

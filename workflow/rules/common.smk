@@ -1,7 +1,6 @@
 # Helpers shared by the rules. The config and the sample sheet are validated here, at parse time, by
 # genoscreen.workflow.config.load: any mistake stops the run with one line before a job starts.
 
-import argparse
 import shlex
 import sys
 from pathlib import Path
@@ -25,17 +24,6 @@ LIBRARIES = PLAN.libraries
 SCREEN = config["screening"]
 REAL_VAL = {v["name"]: v for v in config["training"]["caller"]["val_examples"]}
 CHUNKS = [f"{i:03d}" for i in range(SCREEN["chunks"])]
-
-
-def _gs_workflow_cmd():
-    """`genoscreen` once cli/workflow.py is registered in the main parser; its own entry point until then."""
-    from genoscreen.cli import build_parser
-
-    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
-    return "genoscreen" if "demo-data" in sub.choices else f"{sys.executable} -m genoscreen.cli.workflow"
-
-
-GSW = _gs_workflow_cmd()
 
 
 wildcard_constraints:

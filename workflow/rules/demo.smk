@@ -11,7 +11,6 @@ if config["demo"]["dir"]:
         params:
             out=lambda wildcards, output: Path(output[0]).parent,
             seed=config["demo"]["seed"],
-            cmd=GSW,
         log:
             "logs/demo_data.log",
         benchmark:
@@ -22,4 +21,4 @@ if config["demo"]["dir"]:
         conda:
             ENV
         shell:
-            "{params.cmd} demo-data --out {params.out} --seed {params.seed} > {log} 2>&1"
+            "genoscreen demo-data --out {params.out} --seed {params.seed} > {log} 2>&1"

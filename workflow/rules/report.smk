@@ -9,7 +9,6 @@ rule report:
     output:
         "results/report.html",
     params:
-        cmd=GSW,
         args=report_args,
         top_hits=config["report"]["top_hits"],
         targets_shown=config["report"]["targets_shown"],
@@ -23,5 +22,5 @@ rule report:
     conda:
         ENV
     shell:
-        "{params.cmd} report {params.args} --top-hits {params.top_hits} --targets-shown {params.targets_shown} "
+        "genoscreen report {params.args} --top-hits {params.top_hits} --targets-shown {params.targets_shown} "
         "--out {output} 2> {log}"

@@ -7,7 +7,6 @@ rule split_compounds:
     output:
         temp(expand("results/work/screening/{{name}}/chunk{chunk}{{fmt}}", chunk=CHUNKS)),
     params:
-        cmd=GSW,
     log:
         "logs/split_compounds/{name}{fmt}.log",
     benchmark:
@@ -18,7 +17,7 @@ rule split_compounds:
     conda:
         ENV
     shell:
-        "{params.cmd} split-compounds {input} --out {output} 2> {log}"
+        "genoscreen split-compounds {input} --out {output} 2> {log}"
 
 
 rule screen_chunk:
@@ -58,7 +57,6 @@ rule merge_hits:
         hits="results/screening/{name}.hits.tsv",
         errors="results/screening/{name}.errors.tsv",
     params:
-        cmd=GSW,
         top_k=SCREEN["top_k"],
     log:
         "logs/merge_hits/{name}.log",
@@ -70,4 +68,4 @@ rule merge_hits:
     conda:
         ENV
     shell:
-        "{params.cmd} merge-hits {input} --out {output.hits} --top-k {params.top_k} --errors {output.errors} 2> {log}"
+        "genoscreen merge-hits {input} --out {output.hits} --top-k {params.top_k} --errors {output.errors} 2> {log}"

@@ -73,7 +73,6 @@ rule gather_vcfs:
         vcf="results/variants/{sample}.vcf.gz",
         tbi="results/variants/{sample}.vcf.gz.tbi",
     params:
-        cmd=GSW,
     log:
         "logs/gather_vcfs/{sample}.log",
     benchmark:
@@ -84,7 +83,7 @@ rule gather_vcfs:
     conda:
         ENV
     shell:
-        "{params.cmd} concat-vcfs {input} --out {output.vcf} 2> {log}"
+        "genoscreen concat-vcfs {input} --out {output.vcf} 2> {log}"
 
 
 rule evaluate:

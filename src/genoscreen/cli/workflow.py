@@ -124,26 +124,3 @@ def _merge_hits(args: argparse.Namespace) -> int:
 
     merge_hits(args.inputs, args.out, args.top_k, args.errors)
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run only this module's commands (`python -m genoscreen.cli.workflow ...`), with the package's error handling."""
-    from genoscreen.cli import main as genoscreen_main
-
-    import genoscreen.cli as cli
-
-    parser = argparse.ArgumentParser(prog="genoscreen")
-    parser.add_argument("-v", "--verbose", action="count", default=0)
-    parser.add_argument("-q", "--quiet", action="store_true")
-    sub = parser.add_subparsers(dest="command", required=True)
-    register(sub)
-    original = cli.build_parser
-    cli.build_parser = lambda: parser
-    try:
-        return genoscreen_main(argv)
-    finally:
-        cli.build_parser = original
-
-
-if __name__ == "__main__":
-    sys.exit(main())
