@@ -229,7 +229,8 @@ def test_training_targets_dry_run(tmp_path, shared):
                        "override.yaml", "training.yaml", timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout + result.stderr
-    for rule in ("simulate_reads", "labelled_examples", "real_val_examples", "train_caller", "affinity_cv", "affinity_train"):
+    for rule in ("simulate_reads", "labelled_examples", "real_examples", "train_caller_sim", "finetune_caller",
+                 "affinity_cv", "affinity_train"):
         assert rule in out, rule
 
 

@@ -22,7 +22,7 @@ SAMPLES = PLAN.samples
 SHARDS = PLAN.shard_regions
 LIBRARIES = PLAN.libraries
 SCREEN = config["screening"]
-REAL_VAL = {v["name"]: v for v in config["training"]["caller"]["val_examples"]}
+REAL_SETS = {v["name"]: v for v in config["training"]["caller"]["real_sets"]}
 CHUNKS = [f"{i:03d}" for i in range(SCREEN["chunks"])]
 
 
@@ -98,5 +98,14 @@ def caller_val_examples():
     val = []
     if caller["val_regions"]:
         val += expand("results/training/caller/examples/val.cov{coverage}", coverage=caller["val_coverages"])
-    val += expand("results/training/caller/examples/real.{name}", name=REAL_VAL)
+    val += expand("results/training/caller/examples/real.{name}", name=REAL_SETS)
     return val
+
+
+def finetune_examples():
+    """The real sets to fine-tune on, each repeated as configured (repeating a folder oversamples it)."""
+    finetune = config["training"]["caller"]["finetune"] or {"examples": {}}
+    unknown = set(finetune["examples"]) - set(REAL_SETS)
+    if unknown:
+        sys.exit(f"genoscreen workflow: config: training.caller.finetune.examples: {sorted(unknown)} not in real_sets")
+    return [f"results/training/caller/examples/real.{name}" for name, n in finetune["examples"].items() for _ in range(n)]

@@ -1,8 +1,9 @@
 # Training targets (not part of the default target): rebuild the shipped models from the workflow.
 #   snakemake --cores 8 train_caller train_affinity --configfile config/config.yaml config/training.yaml
 # Caller: simulate reads of the training regions at several coverages (ART + bwa, envs/tools.yaml), make labelled
-# examples, train the CNN validated on a held-back simulated region and on real reads. Affinity: k-fold CV and a
-# final model per data set.
+# examples, train the CNN validated on a held-back simulated region and on real reads, then (when `finetune` is
+# set) fine-tune it on oversampled real examples, as the shipped model was. Affinity: k-fold CV and a final model
+# per data set (with its panel of targets).
 
 TRAIN_CALLER = config["training"]["caller"]
 TRAIN_AFFINITY = config["training"]["affinity"]
@@ -66,20 +67,21 @@ if TRAIN_CALLER["reference"]:
             "genoscreen make-examples --bam {input.bam} --ref {input.ref} --regions {params.regions} "
             "--truth {input.truth} --confident-bed {input.bed} --threads {threads} --out {output} 2> {log}"
 
-    rule real_val_examples:
+    rule real_examples:
         input:
-            bam=lambda wildcards: REAL_VAL[wildcards.name]["bam"],
-            ref=lambda wildcards: REAL_VAL[wildcards.name]["reference"],
-            truth=lambda wildcards: REAL_VAL[wildcards.name]["truth"],
-            bed=lambda wildcards: REAL_VAL[wildcards.name]["confident_bed"],
+            bam=lambda wildcards: REAL_SETS[wildcards.name]["bam"],
+            ref=lambda wildcards: REAL_SETS[wildcards.name]["reference"],
+            truth=lambda wildcards: REAL_SETS[wildcards.name]["truth"],
+            bed=lambda wildcards: REAL_SETS[wildcards.name]["confident_bed"],
         output:
             directory("results/training/caller/examples/real.{name}"),
         params:
-            regions=lambda wildcards: REAL_VAL[wildcards.name]["regions"],
+            regions=lambda wildcards: REAL_SETS[wildcards.name]["regions"],
+            contig_map=lambda wildcards: f"--contig-map {REAL_SETS[wildcards.name]['contig_map']}" if REAL_SETS[wildcards.name].get("contig_map") else "",
         log:
-            "logs/real_val_examples/{name}.log",
+            "logs/real_examples/{name}.log",
         benchmark:
-            "benchmarks/real_val_examples/{name}.tsv"
+            "benchmarks/real_examples/{name}.tsv"
         threads: res("train", "threads")
         resources:
             mem_mb=res("train", "mem_mb"),
@@ -87,21 +89,21 @@ if TRAIN_CALLER["reference"]:
             ENV
         shell:
             "genoscreen make-examples --bam {input.bam} --ref {input.ref} --regions {params.regions} "
-            "--truth {input.truth} --confident-bed {input.bed} --threads {threads} --out {output} 2> {log}"
+            "--truth {input.truth} --confident-bed {input.bed} {params.contig_map} --threads {threads} --out {output} 2> {log}"
 
-    rule train_caller:
+    rule train_caller_sim:
         input:
             train=expand("results/training/caller/examples/train.cov{coverage}", coverage=TRAIN_CALLER["coverages"]),
             val=caller_val_examples(),
         output:
-            directory("results/models/caller-wgs-illumina"),
+            directory("results/models/caller-sim" if TRAIN_CALLER["finetune"] else "results/models/caller-wgs-illumina"),
         params:
-            workdir="results/training/caller/checkpoints",
+            workdir="results/training/caller/checkpoints-sim",
             extra=TRAIN_CALLER["train_args"],
         log:
-            "logs/train_caller.log",
+            "logs/train_caller_sim.log",
         benchmark:
-            "benchmarks/train_caller.tsv"
+            "benchmarks/train_caller_sim.tsv"
         threads: res("train", "threads")
         resources:
             mem_mb=res("train", "mem_mb"),
@@ -110,6 +112,39 @@ if TRAIN_CALLER["reference"]:
         shell:
             "genoscreen train-caller --examples {input.train} --val-examples {input.val} --out {output} "
             "--workdir {params.workdir} {params.extra} 2> {log}"
+
+
+if TRAIN_CALLER["reference"] and TRAIN_CALLER["finetune"]:
+
+    rule finetune_caller:
+        input:
+            init="results/models/caller-sim",
+            examples=finetune_examples(),
+            val=caller_val_examples(),
+        output:
+            directory("results/models/caller-wgs-illumina"),
+        params:
+            workdir="results/training/caller/checkpoints-finetune",
+            extra=TRAIN_CALLER["finetune"]["args"],
+        log:
+            "logs/finetune_caller.log",
+        benchmark:
+            "benchmarks/finetune_caller.tsv"
+        threads: res("train", "threads")
+        resources:
+            mem_mb=res("train", "mem_mb"),
+        conda:
+            ENV
+        shell:
+            "genoscreen train-caller --init {input.init} --examples {input.examples} --val-examples {input.val} "
+            "--out {output} --workdir {params.workdir} {params.extra} 2> {log}"
+
+
+if TRAIN_CALLER["reference"]:
+
+    rule train_caller:
+        input:
+            "results/models/caller-wgs-illumina",
 
 
 if TRAIN_AFFINITY:
