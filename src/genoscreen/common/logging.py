@@ -17,6 +17,8 @@ def setup_logging(verbosity: int = 0) -> None:
         stream=sys.stderr,
         force=True,
     )
+    # JAX logs its search for a TPU at INFO on every start; not news to our users.
+    logging.getLogger("jax._src.xla_bridge").setLevel(logging.WARNING)
 
 
 def progress(iterable=None, *, total=None, desc: str = "", unit: str = "it", **kwargs):
