@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from genoscreen.common.config import from_json_dict, to_json_dict
 from genoscreen.common.errors import InputError
 
 
@@ -22,17 +23,11 @@ class ModelConfig:
     num_classes: int = 3  # 0, 1 or 2 copies of the alt allele(s) the example represents
 
     def to_dict(self) -> dict:
-        d = dataclasses.asdict(self)
-        d["stage_features"] = list(self.stage_features)
-        d["stem_strides"] = list(self.stem_strides)
-        return d
+        return to_json_dict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> "ModelConfig":
-        d = dict(d)
-        d["stage_features"] = tuple(d["stage_features"])
-        d["stem_strides"] = tuple(d["stem_strides"])
-        return cls(**d)
+        return from_json_dict(cls, d)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -10,6 +10,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+from genoscreen.common.config import from_json_dict, to_json_dict
 from genoscreen.common.errors import InputError
 
 CONFIG_FILENAME = "pileup_config.json"
@@ -39,15 +40,11 @@ class PileupConfig:
         return (self.height, self.width, len(self.channels))
 
     def to_dict(self) -> dict:
-        d = dataclasses.asdict(self)
-        d["channels"] = list(self.channels)
-        return d
+        return to_json_dict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> "PileupConfig":
-        d = dict(d)
-        d["channels"] = tuple(d["channels"])
-        return cls(**d)
+        return from_json_dict(cls, d)
 
     def write(self, folder: str | Path) -> None:
         Path(folder, CONFIG_FILENAME).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
