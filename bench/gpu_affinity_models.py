@@ -32,6 +32,17 @@ DAVIS_SETTINGS = {
 KIBA_SETTING = ["warmup_steps=400", "block_targets=16", "max_batch_targets=16", "max_batch_drugs=224"]
 
 
+def best_epoch(curve: pd.DataFrame) -> dict | None:
+    """The row of a learning curve (epoch, ci_mean, mse_mean, n_folds) with the best mean held-out CI over the
+    epochs every fold reached; None when no epoch was reached by all."""
+    curve = curve[curve["n_folds"] == curve["n_folds"].max()]
+    if curve.empty:
+        return None
+    row = curve.loc[curve["ci_mean"].idxmax()]
+    return {"epoch": int(row["epoch"]), "ci_mean": float(row["ci_mean"]), "mse_mean": float(row["mse_mean"]),
+            "n_folds": int(row["n_folds"])}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default=".gpu/dta")
@@ -95,22 +106,20 @@ def main() -> int:
         curve_path = work / "cv" / f"davis_{name}" / "learning_curve.tsv"
         if not curve_path.exists():
             continue
-        curve = pd.read_csv(curve_path, sep="\t")
-        curve = curve[curve["n_folds"] == curve["n_folds"].max()]
-        if curve.empty:
+        choice = best_epoch(pd.read_csv(curve_path, sep="\t"))
+        if choice is None:
             continue
-        row = curve.loc[curve["ci_mean"].idxmax()]
-        selection["davis"][name] = {"epoch": int(row["epoch"]), "ci_mean": float(row["ci_mean"]),
-                                    "mse_mean": float(row["mse_mean"]), "n_folds": int(row["n_folds"])}
-        if best is None or row["ci_mean"] > selection["davis"][best]["ci_mean"]:
+        selection["davis"][name] = choice
+        if best is None or choice["ci_mean"] > selection["davis"][best]["ci_mean"]:
             best = name
     selection["davis_choice"] = best
     # KIBA: merge the per-fold runs into one CV summary, epoch count by the same rule.
-    kiba_rows, kiba_folds, curves = [], [], []
+    kiba_rows, kiba_folds, curves, kiba_summary = [], [], [], {}
     for k in range(args.kiba_folds):
         s = work / "cv" / f"kiba_fold{k}" / "cv_summary.json"
         if s.exists():
             d = json.loads(s.read_text())
+            kiba_summary = kiba_summary or d
             kiba_rows += [r for r in d["table"] if r["fold"] not in ("mean", "sd")]
             kiba_folds += d["folds"]
             curves.append(pd.read_csv(s.parent / "learning_curve.tsv", sep="\t")[["epoch", "ci_mean", "mse_mean"]])
@@ -122,14 +131,12 @@ def main() -> int:
                                                 {"fold": "sd", **table[metrics].std(ddof=1).to_dict()}])])
         merged = pd.concat(curves).groupby("epoch").agg(ci_mean=("ci_mean", "mean"), mse_mean=("mse_mean", "mean"),
                                                          n_folds=("ci_mean", "size")).reset_index()
-        merged = merged[merged["n_folds"] == merged["n_folds"].max()]
         merged.to_csv(work / "cv" / "kiba_learning_curve.tsv", sep="\t", index=False)
-        if not merged.empty:
-            row = merged.loc[merged["ci_mean"].idxmax()]
-            kiba_epochs = int(row["epoch"])
-            selection["kiba"] = {"epoch": kiba_epochs, "ci_mean": float(row["ci_mean"]),
-                                 "mse_mean": float(row["mse_mean"]), "n_folds": int(row["n_folds"]), "setting": KIBA_SETTING}
-        summary = json.loads((work / "cv" / "kiba_fold0" / "cv_summary.json").read_text()) if (work / "cv" / "kiba_fold0" / "cv_summary.json").exists() else {}
+        choice = best_epoch(merged)
+        if choice is not None:
+            kiba_epochs = choice["epoch"]
+            selection["kiba"] = {**choice, "setting": KIBA_SETTING}
+        summary = dict(kiba_summary)
         summary.update({"table": json.loads(table.to_json(orient="records")), "folds": kiba_folds,
                         "command": "5 x genoscreen affinity cv --folds K (parallel), see logs/kiba_cv_fold*.log"})
         (work / "cv" / "kiba_cv_summary.json").write_text(json.dumps(summary))
