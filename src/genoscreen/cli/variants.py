@@ -45,6 +45,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     me.add_argument("--min-alt-count", type=int, default=2, help="reads needed for an alt allele (default 2)")
     me.add_argument("--min-snv-fraction", type=float, default=0.12, help="SNV allele fraction (default 0.12)")
     me.add_argument("--min-indel-fraction", type=float, default=0.06, help="indel allele fraction (default 0.06)")
+    me.add_argument("--no-realign", action="store_true",
+                    help="count indels from the BAM's CIGARs only; by default reads in windows with soft clips or "
+                         "scattered indels are realigned against read-backed haplotypes first (recovers insertions "
+                         "that bwa soft-clips or writes in several ways in repeats)")
     me.set_defaults(func=_make_examples)
 
     ev = sub.add_parser(
@@ -102,6 +106,7 @@ def _make_examples(args: argparse.Namespace) -> int:
     from genoscreen.variants.candidates import CandidateThresholds, ReadFilters
     from genoscreen.variants.make_examples import make_examples
     from genoscreen.variants.pileup_config import PRESETS
+    from genoscreen.variants.realign import RealignOptions
 
     from genoscreen.common.errors import InputError
 
@@ -116,6 +121,7 @@ def _make_examples(args: argparse.Namespace) -> int:
         filters=ReadFilters(args.min_mapq, args.min_base_quality, args.keep_duplicates, args.keep_secondary,
                             args.keep_supplementary, args.keep_qcfail),
         thresholds=CandidateThresholds(args.min_alt_count, args.min_snv_fraction, args.min_indel_fraction),
+        realign=RealignOptions(enabled=not args.no_realign),
     )
     json.dump(summary, sys.stdout, indent=2)
     sys.stdout.write("\n")

@@ -16,6 +16,7 @@ import numpy as np
 
 from genoscreen.common.errors import InputError
 from genoscreen.variants.normalize import RefSeq, normalize_allele
+from genoscreen.variants.realign import ReadSeqs, RealignOptions, realign_events
 from genoscreen.variants.regions import Region
 
 # base codes in ReadRows.base
@@ -102,15 +103,20 @@ class ReadRows:
 
 
 def collect_reads(bam, bam_contig: str, region: Region, refseq: RefSeq, filters: ReadFilters,
-                  pad: int = 200, bam_path: str = "BAM") -> ReadRows:
-    """Fetch the reads overlapping `region` (+`pad` to the right, for indels that left-align into it)."""
+                  pad: int = 200, bam_path: str = "BAM", realign: RealignOptions = RealignOptions()) -> ReadRows:
+    """Fetch the reads overlapping `region` (+`pad` to the right, for indels that left-align into it).
+
+    With `realign` enabled, reads in windows with soft clips / indel evidence are realigned against read-backed
+    haplotypes (`realign.py`) before their indels are counted.
+    """
     mask = filters.flag_mask
     starts, ends, mapqs, revs = [], [], [], []
+    lclips, rclips = [], []
     seqs, quals = [], []
     blk_read, blk_q, blk_col, blk_len = [], [], [], []
     del_read, del_col, del_len = [], [], []
     ins_flag_read, ins_flag_col = [], []
-    raw_events: dict[tuple, list[int]] = defaultdict(list)
+    raw_events: dict[tuple, set[int]] = defaultdict(set)
     qoff = 0
     last_start = -1
     min_bq = filters.min_base_quality
@@ -147,13 +153,13 @@ def collect_reads(bam, bam_contig: str, region: Region, refseq: RefSeq, filters:
                 elif op == 1:  # insertion
                     if 0 < i < last and col > 0 and cigar[i - 1][0] in _M_OPS:
                         if q is None or min(q[qpos:qpos + ln]) >= min_bq:
-                            raw_events[(rs + col - 1, "I", seq[qpos:qpos + ln])].append(r)
+                            raw_events[(rs + col - 1, "I", seq[qpos:qpos + ln])].add(r)
                         ins_flag_read.append(r)
                         ins_flag_col.append(col - 1)
                     qpos += ln
                 elif op == 2 or op == 3:  # deletion / skip
                     if op == 2 and col > 0:
-                        raw_events[(rs + col - 1, "D", ln)].append(r)
+                        raw_events[(rs + col - 1, "D", ln)].add(r)
                         ins_flag_read.append(r)
                         ins_flag_col.append(col - 1)
                     del_read.append(r)
@@ -164,6 +170,8 @@ def collect_reads(bam, bam_contig: str, region: Region, refseq: RefSeq, filters:
                     qpos += ln
             starts.append(rs)
             ends.append(re_)
+            lclips.append(cigar[0][1] if cigar[0][0] == 4 else 0)
+            rclips.append(cigar[-1][1] if cigar[-1][0] == 4 else 0)
             mapqs.append(min(read.mapping_quality, 255))
             revs.append(read.is_reverse)
             seqs.append(seq)
@@ -193,9 +201,24 @@ def collect_reads(bam, bam_contig: str, region: Region, refseq: RefSeq, filters:
         if ins_flag_read:
             indel[np.asarray(ins_flag_read), np.asarray(ins_flag_col)] = True
 
+    if realign.enabled and n:
+        lclip, rclip = np.asarray(lclips, dtype=np.int64), np.asarray(rclips, dtype=np.int64)
+        margin = 2 * max(map(len, seqs)) + 2 * realign.max_window
+        lo, hi = max(0, int((start - lclip).min()) - margin), int((end + rclip).max()) + margin
+        ref_text = refseq.fetch(region.contig, lo, hi)
+        ref_codes = encode_bases(ref_text)
+        cols = np.minimum(start[:, None] - lo + np.arange(span, dtype=np.int64)[None, :], len(ref_codes) - 1)
+        ref_at = ref_codes[cols]
+        mismatch = (base >= A) & (base <= T) & (ref_at <= T) & (base != ref_at)
+        edited = mismatch.any(axis=1) | indel.any(axis=1) | (lclip > 0) | (rclip > 0)
+        realign_events(ReadSeqs(start, end, lclip, rclip, edited, seqs, quals), ref_text, lo, raw_events, realign,
+                       min_bq)
+
     # left-align each distinct indel event once, then merge the supporting reads
     events: dict[tuple, set] = defaultdict(set)
     for (pos, kind, val), readers in raw_events.items():
+        if not readers:
+            continue
         anchor = refseq.base(region.contig, pos)
         if not anchor or anchor == "N":
             continue

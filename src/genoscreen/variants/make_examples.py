@@ -28,6 +28,7 @@ from genoscreen.variants.normalize import RefSeq
 from genoscreen.variants.pileup import build_tensor, check_channels, ref_window_codes, select_reads
 from genoscreen.variants.pileup_config import PileupConfig
 from genoscreen.variants.reads import open_alignments
+from genoscreen.variants.realign import RealignOptions
 from genoscreen.variants.regions import (ContigMap, Region, intersect_regions, open_reference, parse_regions,
                                          read_bed, reference_lengths, shard_regions, suggest_contig_map)
 
@@ -48,13 +49,14 @@ class Plan:
     thresholds: CandidateThresholds
     truth: Truth | None
     shards: list[Region]
+    realign: RealignOptions = RealignOptions()
 
 
 def plan(bam: str | Path, ref: str | Path, regions: str | Sequence[Region] | None = None,
          bed: str | Path | None = None, truth: str | Path | None = None, confident_bed: str | Path | None = None,
          config: PileupConfig = PileupConfig(), contig_map: ContigMap | str | None = None,
          shard_size: int = DEFAULT_SHARD_SIZE, filters: ReadFilters = ReadFilters(),
-         thresholds: CandidateThresholds = CandidateThresholds()) -> Plan:
+         thresholds: CandidateThresholds = CandidateThresholds(), realign: RealignOptions = RealignOptions()) -> Plan:
     """Check all inputs up front (contig names, regions, index) and cut the work into shards."""
     check_channels(config)
     if not isinstance(contig_map, ContigMap):
@@ -98,7 +100,7 @@ def plan(bam: str | Path, ref: str | Path, regions: str | Sequence[Region] | Non
     elif confident_bed is not None:
         raise InputError("--confident-bed is only used with --truth; pass the truth VCF too")
     return Plan(str(bam), str(ref), bam_names, config, filters, thresholds, truth_obj,
-                shard_regions(work, shard_size))
+                shard_regions(work, shard_size), realign)
 
 
 def _contig_error(bam, bam_names: list[str], ref, ref_names: list[str]) -> None:
@@ -123,7 +125,8 @@ def _init_worker(p: Plan) -> None:
 def _work(region: Region) -> tuple[dict[str, np.ndarray], list[tuple], int]:
     p: Plan = _STATE["plan"]
     refseq: RefSeq = _STATE["refseq"]
-    rows = collect_reads(_STATE["bam"], p.bam_names[region.contig], region, refseq, p.filters, bam_path=p.bam)
+    rows = collect_reads(_STATE["bam"], p.bam_names[region.contig], region, refseq, p.filters, bam_path=p.bam,
+                         realign=p.realign)
     if rows.n == 0:
         return ex.empty_arrays(p.config), [], 0
     cands = find_candidates(rows, region, refseq, p.filters, p.thresholds)
@@ -191,9 +194,11 @@ def iter_examples(bam: str | Path, ref: str | Path, regions: str | Sequence[Regi
                   config: PileupConfig = PileupConfig(), *, bed=None, truth=None, confident_bed=None,
                   threads: int = 1, contig_map: ContigMap | str | None = None,
                   shard_size: int = DEFAULT_SHARD_SIZE, filters: ReadFilters = ReadFilters(),
-                  thresholds: CandidateThresholds = CandidateThresholds()) -> Iterator[dict[str, np.ndarray]]:
+                  thresholds: CandidateThresholds = CandidateThresholds(),
+                  realign: RealignOptions = RealignOptions()) -> Iterator[dict[str, np.ndarray]]:
     """Yield the examples of each region shard (dicts as in an examples shard, see `examples.FIELDS`) in memory."""
-    p = plan(bam, ref, regions, bed, truth, confident_bed, config, contig_map, shard_size, filters, thresholds)
+    p = plan(bam, ref, regions, bed, truth, confident_bed, config, contig_map, shard_size, filters, thresholds,
+             realign)
     for arrays, _, _ in _run(p, threads):
         if len(arrays["label"]):
             yield arrays
@@ -205,13 +210,14 @@ def make_examples(bam: str | Path, ref: str | Path, out_dir: str | Path, regions
                   config: PileupConfig = PileupConfig(), contig_map: ContigMap | str | None = None,
                   shard_size: int = DEFAULT_SHARD_SIZE, filters: ReadFilters = ReadFilters(),
                   thresholds: CandidateThresholds = CandidateThresholds(),
-                  examples_per_file: int = 4000) -> dict:
+                  examples_per_file: int = 4000, realign: RealignOptions = RealignOptions()) -> dict:
     """Write an examples folder `out_dir` (config, shards, summary.json) and return the summary.
 
     The folder is built under a temporary name and renamed at the end, so an interrupted run leaves nothing.
     """
     t0 = time.perf_counter()
-    p = plan(bam, ref, regions, bed, truth, confident_bed, config, contig_map, shard_size, filters, thresholds)
+    p = plan(bam, ref, regions, bed, truth, confident_bed, config, contig_map, shard_size, filters, thresholds,
+             realign)
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"{out_dir}: exists and is a file; --out must be a folder")
