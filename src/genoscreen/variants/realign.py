@@ -225,6 +225,7 @@ def realign_events(reads: ReadSeqs, ref_text: str, ref_offset: int, raw_events: 
                     raw_events[key].discard(r)
             for key in supported:
                 raw_events.setdefault(key, set()).add(r)
+                by_read[r].append(key)
             moved += 1
     log.debug("realigned: %d windows, %d reads scored, %d moved onto haplotype indels", len(windows), scored, moved)
     return moved
