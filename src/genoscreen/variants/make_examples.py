@@ -143,7 +143,7 @@ def _work(region: Region) -> tuple[dict[str, np.ndarray], list[tuple], int]:
     offset = max(0, region.start - W)
     tensors, labels, pos, refs, alts, idxs, depths, ads = [], [], [], [], [], [], [], []
     for c in cands:
-        reads = select_reads(rows, c.contig, c.pos, p.config.max_reads)
+        reads = select_reads(rows, c.contig, c.pos, p.config.max_reads, np.concatenate(c.supporters))
         window = ref_window_codes(ref_str, offset, c.pos, W)
         alt_str = ",".join(c.alts)
         ad = ",".join(map(str, c.allele_counts))

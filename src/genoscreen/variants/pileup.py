@@ -40,9 +40,13 @@ def check_channels(config: PileupConfig) -> None:
         raise ValueError("pileup width must be odd so the candidate sits in the centre column")
 
 
-def select_reads(rows: ReadRows, contig: str, pos: int, max_reads: int) -> np.ndarray:
-    """Reads covering `pos`, deterministically downsampled to `max_reads`, sorted by start."""
+def select_reads(rows: ReadRows, contig: str, pos: int, max_reads: int, also: np.ndarray | None = None) -> np.ndarray:
+    """Reads covering `pos`, plus the rows in `also` (a candidate's supporters: a realigned soft-clipped read may
+    support an indel whose position its aligned part does not reach), deterministically downsampled to
+    `max_reads`, sorted by start."""
     idx = rows.covering(pos)
+    if also is not None and len(also):
+        idx = np.union1d(idx, also)
     if len(idx) > max_reads:
         rng = np.random.default_rng((zlib.crc32(contig.encode()), pos))
         idx = np.sort(rng.choice(idx, size=max_reads, replace=False))
