@@ -27,6 +27,20 @@ def test_make_examples_writes_folder_and_prints_summary(dataset, tmp_path, capsy
     assert summary["candidates"] == 4 and len(read_examples(out)["label"]) == summary["examples"]
 
 
+def test_no_realign_flag(dataset, tmp_path, capsys, monkeypatch):
+    """--no-realign reaches make_examples as RealignOptions(enabled=False); the default realigns."""
+    import genoscreen.variants.make_examples as me
+
+    seen = []
+    real = me.make_examples
+    monkeypatch.setattr(me, "make_examples", lambda *a, **k: seen.append(k["realign"]) or real(*a, **k))
+    for extra in ([], ["--no-realign"]):
+        rc = main(["make-examples", "--bam", str(dataset.bam), "--ref", str(dataset.ref), "--out",
+                   str(tmp_path / f"ex{len(extra)}"), "--preset", "test", "--regions", "chrS:1-4500", *extra])
+        assert rc == 0 and json.loads(capsys.readouterr().out)["candidates"] == 4
+    assert [r.enabled for r in seen] == [True, False]
+
+
 def test_bad_input_is_one_line_exit_2(dataset, tmp_path, capsys):
     rc = main(["make-examples", "--bam", str(dataset.bam), "--ref", str(dataset.ref), "--out", str(tmp_path / "x"),
                "--regions", "chrS:1-99999"])
