@@ -16,7 +16,7 @@ import numpy as np
 
 from genoscreen.common.errors import InputError
 from genoscreen.variants.normalize import RefSeq, normalize_allele
-from genoscreen.variants.realign import ReadSeqs, RealignOptions, realign_events
+from genoscreen.variants.realign import ReadSeqs, RealignOptions, realign_reads
 from genoscreen.variants.regions import Region
 
 # base codes in ReadRows.base
@@ -102,21 +102,72 @@ class ReadRows:
         return out
 
 
+class _Layout:
+    """CIGARs laid out on reference columns: aligned blocks, deleted columns, indel flags and raw indel events
+    ((anchor, "I", inserted) / (anchor, "D", length) -> read rows), collected per read, written into rows at once."""
+
+    def __init__(self):
+        self.blk_read, self.blk_q, self.blk_col, self.blk_len = [], [], [], []
+        self.del_read, self.del_col, self.del_len = [], [], []
+        self.flag_read, self.flag_col = [], []
+        self.raw_events: dict[tuple, set[int]] = defaultdict(set)
+
+    def add(self, r: int, rs: int, cigar, seq: str, q, qoff: int, min_bq: int) -> None:
+        qpos = col = 0
+        last = len(cigar) - 1
+        for i, (op, ln) in enumerate(cigar):
+            if op in _M_OPS:
+                self.blk_read.append(r)
+                self.blk_q.append(qoff + qpos)
+                self.blk_col.append(col)
+                self.blk_len.append(ln)
+                qpos += ln
+                col += ln
+            elif op == 1:  # insertion
+                if 0 < i < last and col > 0 and cigar[i - 1][0] in _M_OPS:
+                    if q is None or min(q[qpos:qpos + ln]) >= min_bq:
+                        self.raw_events[(rs + col - 1, "I", seq[qpos:qpos + ln])].add(r)
+                    self.flag_read.append(r)
+                    self.flag_col.append(col - 1)
+                qpos += ln
+            elif op == 2 or op == 3:  # deletion / skip
+                if op == 2 and col > 0:
+                    self.raw_events[(rs + col - 1, "D", ln)].add(r)
+                    self.flag_read.append(r)
+                    self.flag_col.append(col - 1)
+                self.del_read.append(r)
+                self.del_col.append(col)
+                self.del_len.append(ln)
+                col += ln
+            elif op == 4:  # soft clip
+                qpos += ln
+
+    def fill(self, base: np.ndarray, qual: np.ndarray, indel: np.ndarray, seq_codes: np.ndarray,
+             qual_all: np.ndarray) -> None:
+        if self.blk_read:
+            rows, qidx, cols = _expand(self.blk_read, self.blk_q, self.blk_col, self.blk_len)
+            base[rows, cols] = seq_codes[qidx]
+            qual[rows, cols] = qual_all[qidx]
+        if self.del_read:
+            rows, _, cols = _expand(self.del_read, self.del_col, self.del_col, self.del_len)
+            base[rows, cols] = GAP
+            indel[rows, cols] = True
+        if self.flag_read:
+            indel[np.asarray(self.flag_read), np.asarray(self.flag_col)] = True
+
+
 def collect_reads(bam, bam_contig: str, region: Region, refseq: RefSeq, filters: ReadFilters,
                   pad: int = 200, bam_path: str = "BAM", realign: RealignOptions = RealignOptions()) -> ReadRows:
     """Fetch the reads overlapping `region` (+`pad` to the right, for indels that left-align into it).
 
-    With `realign` enabled, reads in windows with soft clips / indel evidence are realigned against read-backed
-    haplotypes (`realign.py`) before their indels are counted.
+    With `realign` enabled, reads in windows with soft clips / scattered indels that fit a read-backed haplotype
+    better are given their alignment through it (`realign.py`), as DeepVariant does, before anything is counted.
     """
     mask = filters.flag_mask
     starts, ends, mapqs, revs = [], [], [], []
-    lclips, rclips = [], []
+    lclips, rclips, qoffs = [], [], []
     seqs, quals = [], []
-    blk_read, blk_q, blk_col, blk_len = [], [], [], []
-    del_read, del_col, del_len = [], [], []
-    ins_flag_read, ins_flag_col = [], []
-    raw_events: dict[tuple, set[int]] = defaultdict(set)
+    layout = _Layout()
     qoff = 0
     last_start = -1
     min_bq = filters.min_base_quality
@@ -138,36 +189,7 @@ def collect_reads(bam, bam_contig: str, region: Region, refseq: RefSeq, filters:
             if re_ - rs > MAX_SPAN:
                 continue
             q = read.query_qualities
-            r = len(starts)
-            qpos = 0
-            col = 0
-            last = len(cigar) - 1
-            for i, (op, ln) in enumerate(cigar):
-                if op in _M_OPS:
-                    blk_read.append(r)
-                    blk_q.append(qoff + qpos)
-                    blk_col.append(col)
-                    blk_len.append(ln)
-                    qpos += ln
-                    col += ln
-                elif op == 1:  # insertion
-                    if 0 < i < last and col > 0 and cigar[i - 1][0] in _M_OPS:
-                        if q is None or min(q[qpos:qpos + ln]) >= min_bq:
-                            raw_events[(rs + col - 1, "I", seq[qpos:qpos + ln])].add(r)
-                        ins_flag_read.append(r)
-                        ins_flag_col.append(col - 1)
-                    qpos += ln
-                elif op == 2 or op == 3:  # deletion / skip
-                    if op == 2 and col > 0:
-                        raw_events[(rs + col - 1, "D", ln)].add(r)
-                        ins_flag_read.append(r)
-                        ins_flag_col.append(col - 1)
-                    del_read.append(r)
-                    del_col.append(col)
-                    del_len.append(ln)
-                    col += ln
-                elif op == 4:  # soft clip
-                    qpos += ln
+            layout.add(len(starts), rs, cigar, seq, q, qoff, min_bq)
             starts.append(rs)
             ends.append(re_)
             lclips.append(cigar[0][1] if cigar[0][0] == 4 else 0)
@@ -176,6 +198,7 @@ def collect_reads(bam, bam_contig: str, region: Region, refseq: RefSeq, filters:
             revs.append(read.is_reverse)
             seqs.append(seq)
             quals.append(bytes(q) if q is not None else bytes([30]) * len(seq))
+            qoffs.append(qoff)
             qoff += len(seq)
     except OSError as err:
         raise InputError(f"{bam_path}: cannot read {bam_contig}:{region.start + 1}-{region.end} ({err}); "
@@ -184,22 +207,17 @@ def collect_reads(bam, bam_contig: str, region: Region, refseq: RefSeq, filters:
     n = len(starts)
     start = np.asarray(starts, dtype=np.int64)
     end = np.asarray(ends, dtype=np.int64)
+    mapq = np.asarray(mapqs, dtype=np.uint8)
+    reverse = np.asarray(revs, dtype=bool)
     span = int((end - start).max()) if n else 1
     base = np.zeros((n, span), dtype=np.uint8)
     qual = np.zeros((n, span), dtype=np.uint8)
     indel = np.zeros((n, span), dtype=bool)
+    raw_events = layout.raw_events
     if n:
         seq_codes = encode_bases("".join(seqs))
         qual_all = np.frombuffer(b"".join(quals), dtype=np.uint8)
-        rows, qidx, cols = _expand(blk_read, blk_q, blk_col, blk_len)
-        base[rows, cols] = seq_codes[qidx]
-        qual[rows, cols] = qual_all[qidx]
-        if del_read:
-            rows, _, cols = _expand(del_read, del_col, del_col, del_len)
-            base[rows, cols] = GAP
-            indel[rows, cols] = True
-        if ins_flag_read:
-            indel[np.asarray(ins_flag_read), np.asarray(ins_flag_col)] = True
+        layout.fill(base, qual, indel, seq_codes, qual_all)
 
     if realign.enabled and n:
         lclip, rclip = np.asarray(lclips, dtype=np.int64), np.asarray(rclips, dtype=np.int64)
@@ -211,8 +229,35 @@ def collect_reads(bam, bam_contig: str, region: Region, refseq: RefSeq, filters:
         ref_at = ref_codes[cols]
         mismatch = (base >= A) & (base <= T) & (ref_at <= T) & (base != ref_at)
         edited = mismatch.any(axis=1) | indel.any(axis=1) | (lclip > 0) | (rclip > 0)
-        realign_events(ReadSeqs(start, end, lclip, rclip, edited, seqs, quals), ref_text, lo, raw_events, realign,
-                       min_bq)
+        done = realign_reads(ReadSeqs(start, end, lclip, rclip, edited, seqs, quals), ref_text, lo, raw_events,
+                             realign, min_bq)
+        done.credit(raw_events)
+        moved = done.alignments
+        if moved:
+            # the moved reads' rows and events come from their new alignments; rows stay sorted by start
+            rows = np.fromiter(moved, dtype=np.int64)
+            for readers in raw_events.values():
+                readers.difference_update(moved)
+            again = _Layout()
+            for r, (rs, cigar) in moved.items():
+                again.add(r, rs, cigar, seqs[r], quals[r], qoffs[r], min_bq)
+                start[r] = rs
+                end[r] = rs + sum(ln for op, ln in cigar if op in _M_OPS or op == 2 or op == 3)
+            span = max(span, int((end[rows] - start[rows]).max()))
+            if span > base.shape[1]:
+                widen = ((0, 0), (0, span - base.shape[1]))
+                base, qual, indel = np.pad(base, widen), np.pad(qual, widen), np.pad(indel, widen)
+            base[rows], qual[rows], indel[rows] = 0, 0, False
+            again.fill(base, qual, indel, seq_codes, qual_all)
+            for key, readers in again.raw_events.items():
+                raw_events.setdefault(key, set()).update(readers)
+            order = np.argsort(start, kind="stable")
+            if (order != np.arange(n)).any():
+                new_index = np.empty(n, dtype=np.int64)
+                new_index[order] = np.arange(n)
+                start, end, mapq, reverse = start[order], end[order], mapq[order], reverse[order]
+                base, qual, indel = base[order], qual[order], indel[order]
+                raw_events = {k: set(new_index[list(v)].tolist()) for k, v in raw_events.items() if v}
 
     # left-align each distinct indel event once, then merge the supporting reads
     events: dict[tuple, set] = defaultdict(set)
@@ -230,7 +275,7 @@ def collect_reads(bam, bam_contig: str, region: Region, refseq: RefSeq, filters:
         for key in normalize_allele(refseq, region.contig, pos, ref, alt):
             if len(key[1]) != len(key[2]):
                 events[key].update(readers)
-    return ReadRows(start, end, np.asarray(mapqs, dtype=np.uint8), np.asarray(revs, dtype=bool), base, qual, indel,
+    return ReadRows(start, end, mapq, reverse, base, qual, indel,
                     {k: np.fromiter(sorted(v), dtype=np.int64) for k, v in events.items()}, span)
 
 

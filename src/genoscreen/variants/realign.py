@@ -3,7 +3,7 @@
 bwa aligns each read to the reference alone, so a read carrying an insertion near its end or next to a repeat is
 often soft-clipped, or written with a shifted gap and mismatches: the indel never reaches the counts, or is split
 over many representations that each stay under the candidate thresholds. In windows with such evidence (soft
-clips, indel CIGARs), `realign_events`
+clips, indel CIGARs that are scattered or under the candidate fraction), `realign_reads`
 
 1. anchors the window in the reads by its flanking reference k-mers (unique in the window's neighbourhood) and
    takes each read's sequence between them: reads that span the window give its haplotypes whatever bwa made of
@@ -11,12 +11,12 @@ clips, indel CIGARs), `realign_events`
    haplotypes (the reference is always one);
 2. aligns each haplotype to the reference window (affine gaps) to get its indels, placed as one allele each;
 3. scores every read near the window against the reference and each haplotype (the read end to end, free
-   haplotype ends, a small per-base cost for clipping; Biopython's C aligner with bwa-like scores) and moves the
-   reads that fit a haplotype better than the reference by > `min_gain` onto that haplotype's indels that they
-   cover (their own CIGAR indels in the window are dropped).
+   haplotype ends, a small per-base cost for clipping; Biopython's C aligner with bwa-like scores); a read that
+   fits a haplotype better than the reference by > `min_gain` and covers one of its indels gets a new alignment:
+   its alignment to the haplotype composed with the haplotype's to the reference.
 
-The result is per-read indel support in the same raw form as the CIGAR-derived events, so candidate counting,
-left-alignment and the pileup's read-supports-alt channel treat realigned reads like any other.
+The new alignments replace the reads' CIGARs before anything is counted, so candidates, allele depths and every
+pileup channel see realigned reads like any other. Cost is bounded per window (`max_reads`, `max_haplotypes`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import logging
-from collections import Counter, defaultdict
+from collections import Counter
 
 import numpy as np
 
@@ -99,33 +99,108 @@ def _windows(pos: np.ndarray, tag: np.ndarray, opts: RealignOptions) -> list[tup
     return out
 
 
-def _hap_indels(aligner, ref_ext: str, hap_ext: str, ref_offset: int, hap_offset: int) -> list[tuple[tuple, int, int]]:
-    """Indels of `hap_ext` against `ref_ext` as (raw event key, hap start, hap end) with raw keys as CIGARs give
-    them: (anchor, "I", inserted) / (anchor, "D", length); positions in reference / haplotype-target coordinates."""
-    aln = aligner.align(ref_ext, hap_ext)[0]
-    c = aln.coordinates
+def _hap_indels(aligner, ref_ext: str, hap_ext: str, ref_offset: int, hap_offset: int
+                ) -> tuple[list[tuple[tuple, int, int]], np.ndarray]:
+    """Align `hap_ext` to `ref_ext` (which starts at `ref_offset`). Returns its indels as (raw event key, hap start,
+    hap end) with keys as CIGARs give them ((anchor, "I", inserted) / (anchor, "D", length); hap positions
+    offset by `hap_offset`), and the reference position of each `hap_ext` base (-1: inserted)."""
+    c = aligner.align(ref_ext, hap_ext)[0].coordinates
+    to_ref = np.full(len(hap_ext), -1, dtype=np.int64)
     out = []
     for i in range(c.shape[1] - 1):
         t0, t1, q0, q1 = int(c[0, i]), int(c[0, i + 1]), int(c[1, i]), int(c[1, i + 1])
-        if t0 == 0 or q0 == 0 or t1 == len(ref_ext) or q1 == len(hap_ext):
+        if t1 > t0 and q1 > q0:
+            to_ref[q0:q1] = ref_offset + np.arange(t0, t1)
+        elif t0 == 0 or q0 == 0 or t1 == len(ref_ext) or q1 == len(hap_ext):
             continue  # an end gap: the flanks anchor both ends, so only a degenerate alignment has one
-        if t1 == t0 and q1 > q0:
+        elif t1 == t0:
             out.append(((ref_offset + t0 - 1, "I", hap_ext[q0:q1]), hap_offset + q0, hap_offset + q1))
-        elif q1 == q0 and t1 > t0:
+        else:
             out.append(((ref_offset + t0 - 1, "D", t1 - t0), hap_offset + q0, hap_offset + q0))
+    return out, to_ref
+
+
+def _cigar(refpos: np.ndarray) -> tuple[int, list[tuple[int, int]]] | None:
+    """(reference start, CIGAR) of a read whose bases align to reference positions `refpos` (-1: not aligned to
+    the reference; inserted inside, soft-clipped at the ends)."""
+    q = np.nonzero(refpos >= 0)[0]
+    if len(q) == 0:
+        return None
+    r = refpos[q]
+    ins, dels = np.diff(q) - 1, np.diff(r) - 1
+    breaks = np.nonzero((ins != 0) | (dels != 0))[0]
+    cigar = [(4, int(q[0]))] if q[0] > 0 else []
+    prev = 0
+    for b in breaks.tolist():
+        cigar.append((0, b + 1 - prev))
+        if ins[b]:
+            cigar.append((1, int(ins[b])))
+        if dels[b]:
+            cigar.append((2, int(dels[b])))
+        prev = b + 1
+    cigar.append((0, len(q) - prev))
+    if q[-1] < len(refpos) - 1:
+        cigar.append((4, int(len(refpos) - 1 - q[-1])))
+    return int(r[0]), cigar
+
+
+def _read_to_ref(aligner, hap: str, to_ref: np.ndarray, a: int, b: int, read: str) -> np.ndarray | None:
+    """Reference position of each base of `read` aligned to `hap[a:b]` (-1: inserted against the reference or
+    clipped), or None when that alignment has gaps of its own (the haplotype does not explain the read)."""
+    c = aligner.align(hap[a:b], read)[0].coordinates
+    out = np.full(len(read), -1, dtype=np.int64)
+    for i in range(c.shape[1] - 1):
+        t0, t1, q0, q1 = int(c[0, i]), int(c[0, i + 1]), int(c[1, i]), int(c[1, i + 1])
+        if t1 > t0 and q1 > q0:
+            out[q0:q1] = to_ref[a + t0: a + t1]
+        elif 0 < i < c.shape[1] - 2:
+            return None
     return out
 
 
-def realign_events(reads: ReadSeqs, ref_text: str, ref_offset: int, raw_events: dict[tuple, set],
-                   opts: RealignOptions, min_base_quality: int) -> int:
-    """Move reads that fit a read-backed haplotype onto its indels, in `raw_events` (key -> set of read rows).
+@dataclasses.dataclass
+class Realigned:
+    """What realignment changed: reads the haplotype explains get a new alignment; reads it only partly explains
+    (they carry other indels the window's haplotypes lack) are credited with the haplotype indels they cover in
+    place of their own CIGAR indels inside the window."""
 
-    `ref_text` is the reference from `ref_offset`, covering the reads. Returns the number of reads moved.
+    alignments: dict[int, tuple[int, list[tuple[int, int]]]]  # read row -> (reference start, CIGAR)
+    credited: dict[int, list[tuple[int, int, set]]]  # read row -> [(window start, window end, raw indel keys)]
+
+    def __len__(self) -> int:
+        return len(self.alignments) + len(self.credited)
+
+    def credit(self, raw_events: dict[tuple, set]) -> None:
+        """Move the credited reads' indel support inside their windows onto the haplotype indels they cover."""
+        if not self.credited:
+            return
+        by_read: dict[int, list[tuple]] = {}
+        for key, readers in raw_events.items():
+            for r in readers & self.credited.keys():
+                by_read.setdefault(r, []).append(key)
+        for r, windows in self.credited.items():
+            for ws, we, keys in windows:
+                for key in by_read.get(r, ()):
+                    if ws - 1 <= key[0] < we:
+                        raw_events[key].discard(r)
+                for key in keys:
+                    raw_events.setdefault(key, set()).add(r)
+
+
+def realign_reads(reads: ReadSeqs, ref_text: str, ref_offset: int, raw_events: dict[tuple, set],
+                  opts: RealignOptions, min_base_quality: int) -> Realigned:
+    """Realign the reads that fit a read-backed haplotype better than the reference (see the module docstring).
+
+    `raw_events` holds the CIGAR indels (key -> read rows) that, with soft clips, mark the windows. `ref_text` is
+    the reference from `ref_offset`, covering the reads.
     """
     n = len(reads.seq)
+    out = Realigned({}, {})
+    moved = out.alignments
     if not opts.enabled or n == 0:
-        return 0
-    clip_pos = np.concatenate([reads.start[reads.left_clip >= opts.min_clip], reads.end[reads.right_clip >= opts.min_clip]])
+        return out
+    clip_pos = np.concatenate([reads.start[reads.left_clip >= opts.min_clip],
+                               reads.end[reads.right_clip >= opts.min_clip]])
     pos, tag = [clip_pos], [np.full(len(clip_pos), -1, dtype=np.int64)]
     sorted_start, sorted_end = np.sort(reads.start), np.sort(reads.end)
     for i, (key, readers) in enumerate(raw_events.items()):
@@ -134,7 +209,7 @@ def realign_events(reads: ReadSeqs, ref_text: str, ref_offset: int, raw_events: 
         tag.append(np.full(len(readers), i if len(readers) >= opts.min_fraction * depth else -2, dtype=np.int64))
     windows = _windows(np.concatenate(pos), np.concatenate(tag), opts)
     if not windows:
-        return 0
+        return out
     hap_aligner, read_aligner = _aligners()
     ustart = reads.start - reads.left_clip  # unclipped read span in reference coordinates
     uend = reads.end + reads.right_clip
@@ -147,14 +222,10 @@ def realign_events(reads: ReadSeqs, ref_text: str, ref_offset: int, raw_events: 
     def ref(a: int, b: int) -> str:
         return ref_text[max(0, a - ref_offset): max(0, b - ref_offset)]
 
-    by_read: dict[int, list[tuple]] = defaultdict(list)  # read -> its raw CIGAR event keys
-    for key, readers in raw_events.items():
-        for r in readers:
-            by_read[r].append(key)
     event_keys = sorted(raw_events, key=lambda key: key[0])
     event_pos = [key[0] for key in event_keys]
     pad = max_len + 10
-    moved = scored = 0
+    scored = 0
     for ws0, we0 in windows:
         # haplotypes: the reference with each indel some read's CIGAR shows here (most-supported first) ...
         found = [key for key in event_keys[bisect.bisect_left(event_pos, ws0 - 1): bisect.bisect_left(event_pos, we0)]
@@ -171,19 +242,24 @@ def realign_events(reads: ReadSeqs, ref_text: str, ref_offset: int, raw_events: 
         if lo < ref_offset or hi_ref > ref_end:
             continue
         ref_full = ref(lo, hi_ref)
+        ident = np.arange(lo, hi_ref, dtype=np.int64)
         hi = np.searchsorted(sorted_ustart, max(we, we0), side="left")
         near = order[:hi][uend[order[:hi]] > min(ws, ws0)]
         if len(near) > opts.max_reads:
             near = near[np.linspace(0, len(near) - 1, opts.max_reads).astype(np.int64)]
-        haps: dict[str, list[tuple[tuple, int, int]]] = {}  # haplotype over [lo, hi_ref) -> its indels
+        # haplotype over [lo, hi_ref) -> (its indels, the reference position of each of its bases)
+        haps: dict[str, tuple[list[tuple[tuple, int, int]], np.ndarray]] = {}
         for key in found[: opts.max_haplotypes]:
             anchor, kind, val = key
             cut = anchor + 1 - lo
             if kind == "I":
-                seq, indel = ref_full[:cut] + val + ref_full[cut:], (key, cut, cut + len(val))
+                seq = ref_full[:cut] + val + ref_full[cut:]
+                hap = ([(key, cut, cut + len(val))],
+                       np.concatenate([ident[:cut], np.full(len(val), -1, dtype=np.int64), ident[cut:]]))
             else:
-                seq, indel = ref_full[:cut] + ref_full[cut + val:], (key, cut, cut)
-            haps.setdefault(seq, [indel])
+                seq = ref_full[:cut] + ref_full[cut + val:]
+                hap = ([(key, cut, cut)], np.concatenate([ident[:cut], ident[cut + val:]]))
+            haps.setdefault(seq, hap)
         spelled = _spelled(reads, near, ref(ws - k, ws), ref(we, we + k), min_base_quality) \
             if we - ws <= opts.max_window else Counter()
         ref_win = ref(ws, we)
@@ -191,17 +267,20 @@ def realign_events(reads: ReadSeqs, ref_text: str, ref_offset: int, raw_events: 
         for h, c in spelled.most_common(opts.max_haplotypes + 1):
             if h == ref_win or c < opts.min_reads or c < opts.min_fraction * n_spanning:
                 continue
-            seq = ref(lo, ws) + h + ref(we, hi_ref)
+            seq = ref(lo, ws - k) + ref(ws - k, ws) + h + ref(we, we + k) + ref(we + k, hi_ref)
             if seq not in haps:
                 left, right = ref(ws - k, ws), ref(we, we + k)
-                haps[seq] = _hap_indels(hap_aligner, left + ref_win + right, left + h + right, ws - k, ws - k - lo)
+                indels, ext = _hap_indels(hap_aligner, left + ref_win + right, left + h + right, ws - k, ws - k - lo)
+                haps[seq] = (indels, np.concatenate([ident[:ws - k - lo], ext, ident[we + k - lo:]]))
         log.debug("window %d-%d (%d-%d): %d reads spelled %s; haplotype indels %s", ws0, we0, ws, we, n_spanning,
-                  spelled.most_common(4), list(haps.values()))
-        hap_seqs = [h for h, indels in haps.items() if indels]
+                  spelled.most_common(4), [v[0] for v in haps.values()])
+        hap_seqs = [h for h, (indels, _) in haps.items() if indels]
         if not hap_seqs:
             continue
         shift = [len(h) - len(ref_full) for h in hap_seqs]
         for r in near[reads.edited[near]].tolist():
+            if r in moved:  # already explained by a haplotype of an earlier window
+                continue
             s = reads.seq[r]
             a = max(0, int(min(ustart[r], ws, ws0)) - 10 - lo)  # target span for this read, in [lo, ...) coordinates
             b = int(max(uend[r], we, we0)) + 10 - lo
@@ -213,22 +292,22 @@ def realign_events(reads: ReadSeqs, ref_text: str, ref_offset: int, raw_events: 
             best = scores.max()
             if best - ref_score <= opts.min_gain:
                 continue
-            supported: set | None = None
-            for i in np.nonzero(scores == best)[0].tolist():
-                keys = _covered(read_aligner, hap_seqs[i], a, b + shift[i], s, haps[hap_seqs[i]],
-                                int(ustart[r]) - lo, int(uend[r]) - lo + shift[i])
-                supported = keys if supported is None else supported & keys
-            if not supported:
-                continue
-            for key in by_read.get(r, ()):
-                if min(ws, ws0) - 1 <= key[0] < max(we, we0):
-                    raw_events[key].discard(r)
-            for key in supported:
-                raw_events.setdefault(key, set()).add(r)
-                by_read[r].append(key)
-            moved += 1
-    log.debug("realigned: %d windows, %d reads scored, %d moved onto haplotype indels", len(windows), scored, moved)
-    return moved
+            tied = np.nonzero(scores == best)[0].tolist()
+            covered = [_covered(read_aligner, hap_seqs[i], a, b + shift[i], s, haps[hap_seqs[i]][0],
+                                int(ustart[r]) - lo, int(uend[r]) - lo + shift[i]) for i in tied]
+            if not covered[0] or any(c != covered[0] for c in covered[1:]):
+                continue  # the read reaches none of the haplotype's indels, or cannot tell haplotypes apart
+            i = tied[0]
+            refpos = _read_to_ref(read_aligner, hap_seqs[i], haps[hap_seqs[i]][1], a, b + shift[i], s)
+            new = _cigar(refpos) if refpos is not None else None
+            if new is not None:
+                moved[r] = new
+                out.credited.pop(r, None)
+            else:
+                out.credited.setdefault(r, []).append((min(ws, ws0), max(we, we0), covered[0]))
+    log.debug("realigned: %d windows, %d reads scored, %d given new alignments, %d credited", len(windows), scored,
+              len(moved), len(out.credited))
+    return out
 
 
 def _covered(aligner, hap: str, a: int, b: int, read: str, indels: list[tuple[tuple, int, int]], approx_lo: int,

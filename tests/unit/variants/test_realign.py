@@ -92,7 +92,10 @@ def test_soft_clipped_insertion_becomes_a_candidate_and_its_reads_support_it(tmp
     cand = indels[0]
     assert cand.allele_counts[1] >= 15  # of the 17 alt reads over the insertion, all soft-clipped
 
-    # its pileup holds every supporting read (also those whose aligned part starts past the insertion) marked so
+    # the realigned reads now carry the insertion in their rows: all cover it, and its pileup marks exactly them
+    # as supporting, with the indel channel set
+    assert np.isin(cand.supporters[0], rows.covering(cand.pos)).all()
+    assert rows.indel[cand.supporters[0], cand.pos - rows.start[cand.supporters[0]]].all()
     config = PileupConfig()
     picked = select_reads(rows, CONTIG, cand.pos, config.max_reads, cand.supporters[0])
     assert np.isin(cand.supporters[0], picked).all()
