@@ -229,8 +229,8 @@ def collect_reads(bam, bam_contig: str, region: Region, refseq: RefSeq, filters:
         ref_at = ref_codes[cols]
         mismatch = (base >= A) & (base <= T) & (ref_at <= T) & (base != ref_at)
         edited = mismatch.any(axis=1) | indel.any(axis=1) | (lclip > 0) | (rclip > 0)
-        done = realign_reads(ReadSeqs(start, end, lclip, rclip, edited, seqs, quals), ref_text, lo, raw_events,
-                             realign, min_bq)
+        done = realign_reads(ReadSeqs(start, end, lclip, rclip, edited, mismatch, seqs, quals), ref_text, lo,
+                             raw_events, realign, min_bq)
         done.credit(raw_events)
         moved = done.alignments
         if moved:

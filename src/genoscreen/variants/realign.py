@@ -13,7 +13,10 @@ clips, indel CIGARs that are scattered or under the candidate fraction), `realig
 3. scores every read near the window against the reference and each haplotype (the read end to end, free
    haplotype ends, a small per-base cost for clipping; Biopython's C aligner with bwa-like scores); a read that
    fits a haplotype better than the reference by > `min_gain` and covers one of its indels gets a new alignment:
-   its alignment to the haplotype composed with the haplotype's to the reference.
+   its alignment to the haplotype composed with the haplotype's to the reference, when that alignment has no gap
+   of its own and no mismatch where the read had none (realignment never invents or moves substitutions). A read the
+   haplotype explains only in part is credited with the haplotype indels it covers, in place of its own CIGAR
+   indels in the window, and keeps its alignment.
 
 The new alignments replace the reads' CIGARs before anything is counted, so candidates, allele depths and every
 pileup channel see realigned reads like any other. Cost is bounded per window (`max_reads`, `max_haplotypes`).
@@ -58,6 +61,7 @@ class ReadSeqs:
     left_clip: np.ndarray  # soft-clipped bases at the start / end
     right_clip: np.ndarray
     edited: np.ndarray  # bool: the read has a mismatch, indel or clip (one without fits the reference best)
+    mismatch: np.ndarray  # bool [n, span]: its aligned base at column c (reference start + c) is a mismatch
     seq: list[str]
     qual: list[bytes]
 
@@ -218,6 +222,7 @@ def realign_reads(reads: ReadSeqs, ref_text: str, ref_offset: int, raw_events: d
     max_len = max(len(s) for s in reads.seq)
     k = opts.anchor
     ref_end = ref_offset + len(ref_text)
+    ref_codes = np.frombuffer(ref_text.encode(), dtype=np.uint8)
 
     def ref(a: int, b: int) -> str:
         return ref_text[max(0, a - ref_offset): max(0, b - ref_offset)]
@@ -299,7 +304,15 @@ def realign_reads(reads: ReadSeqs, ref_text: str, ref_offset: int, raw_events: d
                 continue  # the read reaches none of the haplotype's indels, or cannot tell haplotypes apart
             i = tied[0]
             refpos = _read_to_ref(read_aligner, hap_seqs[i], haps[hap_seqs[i]][1], a, b + shift[i], s)
-            new = _cigar(refpos) if refpos is not None else None
+            new = None
+            if refpos is not None:  # the haplotype explains the read: take its alignment unless it adds mismatches
+                on = refpos >= 0
+                read_codes = np.frombuffer(s.encode(), dtype=np.uint8)[on]
+                wrong = refpos[on][(read_codes != ref_codes[refpos[on] - ref_offset]) & (read_codes != 78)]
+                cols = wrong - reads.start[r]
+                inside = (cols >= 0) & (cols < reads.mismatch.shape[1])
+                if inside.all() and reads.mismatch[r, cols].all():
+                    new = _cigar(refpos)
             if new is not None:
                 moved[r] = new
                 out.credited.pop(r, None)
