@@ -228,9 +228,8 @@ def collect_reads(bam, bam_contig: str, region: Region, refseq: RefSeq, filters:
         cols = np.minimum(start[:, None] - lo + np.arange(span, dtype=np.int64)[None, :], len(ref_codes) - 1)
         ref_at = ref_codes[cols]
         mismatch = (base >= A) & (base <= T) & (ref_at <= T) & (base != ref_at)
-        edited = mismatch.any(axis=1) | indel.any(axis=1) | (lclip > 0) | (rclip > 0)
-        done = realign_reads(ReadSeqs(start, end, lclip, rclip, edited, mismatch, seqs, quals), ref_text, lo,
-                             raw_events, realign, min_bq)
+        done = realign_reads(ReadSeqs(start, end, lclip, rclip, mismatch | indel, mismatch, seqs, quals), ref_text,
+                             lo, raw_events, realign, min_bq)
         done.credit(raw_events)
         moved = done.alignments
         if moved:

@@ -60,7 +60,7 @@ class ReadSeqs:
     end: np.ndarray  # aligned reference end
     left_clip: np.ndarray  # soft-clipped bases at the start / end
     right_clip: np.ndarray
-    edited: np.ndarray  # bool: the read has a mismatch, indel or clip (one without fits the reference best)
+    edits: np.ndarray  # bool [n, span]: a mismatch or indel at column c (reference start + c)
     mismatch: np.ndarray  # bool [n, span]: its aligned base at column c (reference start + c) is a mismatch
     seq: list[str]
     qual: list[bytes]
@@ -148,11 +148,11 @@ def _cigar(refpos: np.ndarray) -> tuple[int, list[tuple[int, int]]] | None:
     return int(r[0]), cigar
 
 
-def _read_to_ref(aligner, hap: str, to_ref: np.ndarray, a: int, b: int, read: str) -> np.ndarray | None:
-    """Reference position of each base of `read` aligned to `hap[a:b]` (-1: inserted against the reference or
-    clipped), or None when that alignment has gaps of its own (the haplotype does not explain the read)."""
-    c = aligner.align(hap[a:b], read)[0].coordinates
-    out = np.full(len(read), -1, dtype=np.int64)
+def _read_to_ref(c: np.ndarray, to_ref: np.ndarray, a: int, n: int) -> np.ndarray | None:
+    """Reference position of each of the `n` bases of a read whose alignment to `hap[a:...]` has coordinates `c`
+    (-1: inserted against the reference or clipped), or None when that alignment has gaps of its own (the
+    haplotype does not explain the read); `to_ref` maps haplotype positions to the reference."""
+    out = np.full(n, -1, dtype=np.int64)
     for i in range(c.shape[1] - 1):
         t0, t1, q0, q1 = int(c[0, i]), int(c[0, i + 1]), int(c[1, i]), int(c[1, i + 1])
         if t1 > t0 and q1 > q0:
@@ -283,7 +283,7 @@ def realign_reads(reads: ReadSeqs, ref_text: str, ref_offset: int, raw_events: d
         if not hap_seqs:
             continue
         shift = [len(h) - len(ref_full) for h in hap_seqs]
-        for r in near[reads.edited[near]].tolist():
+        for r in near[_edited_near(reads, near, min(ws, ws0) - 20, max(we, we0) + 20)].tolist():
             if r in moved:  # already explained by a haplotype of an earlier window
                 continue
             s = reads.seq[r]
@@ -297,13 +297,15 @@ def realign_reads(reads: ReadSeqs, ref_text: str, ref_offset: int, raw_events: d
             best = scores.max()
             if best - ref_score <= opts.min_gain:
                 continue
-            tied = np.nonzero(scores == best)[0].tolist()
-            covered = [_covered(read_aligner, hap_seqs[i], a, b + shift[i], s, haps[hap_seqs[i]][0],
-                                int(ustart[r]) - lo, int(uend[r]) - lo + shift[i]) for i in tied]
-            if not covered[0] or any(c != covered[0] for c in covered[1:]):
+            i, *others = np.nonzero(scores == best)[0].tolist()
+            c = read_aligner.align(hap_seqs[i][a:b + shift[i]], s)[0].coordinates
+            span_lo, span_hi = a + int(c[0, 0]), a + int(c[0, -1])
+            covered = {key for key, h0, h1 in haps[hap_seqs[i]][0] if span_lo < h0 and span_hi > h1}
+            if not covered or any(covered != _covered(read_aligner, hap_seqs[j], a, b + shift[j], s,
+                                                      haps[hap_seqs[j]][0], int(ustart[r]) - lo,
+                                                      int(uend[r]) - lo + shift[j]) for j in others):
                 continue  # the read reaches none of the haplotype's indels, or cannot tell haplotypes apart
-            i = tied[0]
-            refpos = _read_to_ref(read_aligner, hap_seqs[i], haps[hap_seqs[i]][1], a, b + shift[i], s)
+            refpos = _read_to_ref(c, haps[hap_seqs[i]][1], a, len(s))
             new = None
             if refpos is not None:  # the haplotype explains the read: take its alignment unless it adds mismatches
                 on = refpos >= 0
@@ -317,10 +319,21 @@ def realign_reads(reads: ReadSeqs, ref_text: str, ref_offset: int, raw_events: d
                 moved[r] = new
                 out.credited.pop(r, None)
             else:
-                out.credited.setdefault(r, []).append((min(ws, ws0), max(we, we0), covered[0]))
+                out.credited.setdefault(r, []).append((min(ws, ws0), max(we, we0), covered))
     log.debug("realigned: %d windows, %d reads scored, %d given new alignments, %d credited", len(windows), scored,
               len(moved), len(out.credited))
     return out
+
+
+def _edited_near(reads: ReadSeqs, rows: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Which of `rows` have a mismatch, indel or soft clip in [lo, hi): the others fit the reference there."""
+    cols = np.arange(lo, hi)[None, :] - reads.start[rows][:, None]
+    inside = (cols >= 0) & (cols < reads.edits.shape[1])
+    near = (reads.edits[rows[:, None], np.where(inside, cols, 0)] & inside).any(axis=1)
+    starts, ends = reads.start[rows], reads.end[rows]
+    near |= (reads.left_clip[rows] > 0) & (starts >= lo) & (starts < hi)
+    near |= (reads.right_clip[rows] > 0) & (ends >= lo) & (ends <= hi)
+    return near
 
 
 def _covered(aligner, hap: str, a: int, b: int, read: str, indels: list[tuple[tuple, int, int]], approx_lo: int,
