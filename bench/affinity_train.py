@@ -3,8 +3,8 @@ per-pair path (every pair encodes its own drug and protein), same model, same lo
 
     python bench/affinity_train.py [--data ../shared/data/dta/davis] [--preset davis]
 
-Timing: one epoch of folds 0-3 is planned in both modes; after a warm-up (compile) call each mode runs a fixed
-number of steps, and the epoch time is steps/epoch x seconds/step. Prints `speedup X` (per-pair epoch time /
+Timing: one epoch of folds 0-3 is planned in both modes; after warm-up (compile) calls each mode runs a fixed
+number of steps (block batching: by default its whole epoch), and the epoch time is steps/epoch x seconds/step. Prints `speedup X` (per-pair epoch time /
 block epoch time). Accuracy: both modes train the same number of epochs on folds 0-3 (optionally only the pairs
 of the first --accuracy-targets targets, to fit a CPU) and are scored on fold 4 (CV fold; nothing is selected on
 it). Writes the figures as JSON with --out.
@@ -39,16 +39,22 @@ def time_mode(config, data, mode: str, steps: int, seed: int) -> dict:
     opt_state = T.make_optimizer(config.learning_rate, config.warmup_steps).init(params)
     key = jax.random.PRNGKey(seed)
     tables = jnp.asarray(data.drug_tokens), jnp.asarray(data.target_tokens)
-    reps = np.arange(2 * steps) % n_batches
-    warm = {k: jnp.asarray(v[reps[:steps]]) for k, v in plan.items()}
-    timed = {k: jnp.asarray(v[reps[steps:]]) for k, v in plan.items()}
+    steps = steps or n_batches
+    reps = np.arange(steps) % n_batches
+    kw = {"graphdef": graphdef, "learning_rate": config.learning_rate, "warmup_steps": config.warmup_steps}
+    state = params, opt_state, key
     t0 = time.perf_counter()
-    out = T.train_chunk(params, opt_state, key, *tables, warm, graphdef=graphdef, learning_rate=config.learning_rate, warmup_steps=config.warmup_steps)
-    jax.block_until_ready(out)
+    for length in np.unique(plan["target_len"]):  # compile every padded length first
+        b = int(np.flatnonzero(plan["target_len"] == length)[0])
+        batch, target_len = T.batch_at(plan, b)
+        state = T.train_step(*state, *tables, batch, target_len=target_len, **kw)[:3]
+    jax.block_until_ready(state)
     compile_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    out = T.train_chunk(out[0], out[1], out[2], *tables, timed, graphdef=graphdef, learning_rate=config.learning_rate, warmup_steps=config.warmup_steps)
-    jax.block_until_ready(out)
+    for r in reps:
+        batch, target_len = T.batch_at(plan, int(r))
+        state = T.train_step(*state, *tables, batch, target_len=target_len, **kw)[:3]
+    jax.block_until_ready(state)
     per_step = (time.perf_counter() - t0) / steps
     return {
         "mode": mode,
@@ -67,7 +73,9 @@ def main() -> None:
     parser.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared/data/dta/davis"),
                         help="folder with drugs.tsv, targets.fasta, train_pairs.tsv (default ../shared/data/dta/davis)")
     parser.add_argument("--preset", default="davis", help="model preset (default davis)")
-    parser.add_argument("--steps-block", type=int, default=8, help="timed steps with block batching")
+    parser.add_argument("--steps-block", type=int, default=0,
+                        help="timed steps with block batching (default 0 = the whole epoch, as step costs vary with "
+                             "the padded protein length)")
     parser.add_argument("--steps-pair", type=int, default=2, help="timed steps with per-pair encoding")
     parser.add_argument("--accuracy-epochs", type=int, default=2,
                         help="epochs each mode trains for the accuracy check (0 = timing only)")

@@ -44,6 +44,10 @@ class AffinityConfig:
     block_targets: int = 1
     max_batch_targets: int = 6
     max_batch_drugs: int = 96
+    # Protein length buckets (0 = off): blocks are drawn from targets of similar length (random within each
+    # bucket) and a batch's protein tokens are cut to its longest target rounded up to a multiple of this. Padding
+    # is masked, so the features are the same; the compute on padding is saved, at one compile per bucket.
+    length_bucket: int = 0
     seed: int = 0
     # Label threshold for AUPR (Davis pKd >= 7, KIBA score >= 12.1).
     aupr_threshold: float = 7.0

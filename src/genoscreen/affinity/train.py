@@ -5,8 +5,9 @@ encodes each of them once, and scores all its pairs by gathering the shared feat
 Batches are cut from pairs ordered by target block then by a random drug order, so a step of 256 pairs encodes
 only a handful of proteins. The per-pair path (every pair encodes its own drug and protein) is the same step with
 "unique" arrays equal to the pairs' own indices, used by bench/affinity_train.py for the speed comparison.
-Steps run in `lax.scan` chunks of fixed length (padded with empty batches that leave the state unchanged), so a
-preset compiles once and Python dispatches once per chunk.
+Every batch has the same padded shapes, so a preset compiles one step. Steps are dispatched one jitted call each
+(asynchronously): a `lax.scan` over chunks of steps was measured 28x slower per step on XLA:CPU (8.0 s vs 0.28 s,
+Davis preset, 2 cores), with nothing to gain on a GPU where a Davis step takes about a millisecond.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from genoscreen.common.io import atomic_open
 
 log = logging.getLogger(__name__)
 
-STEPS_PER_CALL = 16
+SYNC_EVERY = 16  # steps between host syncs (deadline checks, bounded dispatch queue)
 ENCODE_CHUNK = 256
 SCORE_CHUNK = 8192
 
@@ -140,14 +141,26 @@ def _pack(order, pair_drug, pair_target, max_pairs, max_drugs, max_targets) -> l
     return cuts
 
 
+def padded_target_lengths(data: AffinityData, config: AffinityConfig) -> np.ndarray:
+    """Per target row: its token count rounded up to `config.length_bucket` (max_target_len when bucketing is off)."""
+    width = data.target_tokens.shape[1]
+    if not config.length_bucket:
+        return np.full(len(data.target_tokens), width, np.int32)
+    n = (data.target_tokens != 0).sum(axis=1)
+    bucket = config.length_bucket
+    return np.minimum(width, np.maximum(1, -(-n // bucket)) * bucket).astype(np.int32)
+
+
 def plan_epoch(data: AffinityData, config: AffinityConfig, rng: np.random.Generator, mode: str = "block") -> dict:
     """One epoch of batches as stacked, padded numpy arrays [n_batches, ...].
 
     Keys: drugs [Du], targets [Tu] (rows of the token tables), pd/pt [P] (pair -> position in drugs/targets),
-    y [P], mask [P]. mode "block" shares encodings; "pair" encodes every pair's own drug and target (Du = Tu = P).
+    y [P], mask [P], and target_len (the batch's padded protein length, a static shape: not part of the batch).
+    mode "block" shares encodings; "pair" encodes every pair's own drug and target (Du = Tu = P).
     """
     P = config.batch_size
     n = data.n_pairs
+    padded_len = padded_target_lengths(data, config)
     if mode == "pair":
         order = rng.permutation(n)
         n_batches = math.ceil(n / P)
@@ -157,20 +170,24 @@ def plan_epoch(data: AffinityData, config: AffinityConfig, rng: np.random.Genera
         mask = idx >= 0
         safe = np.where(mask, idx, 0)
         local = np.broadcast_to(np.arange(P, dtype=np.int32), (n_batches, P))
+        targets = data.pair_target[safe].astype(np.int32)
         return {
             "drugs": data.pair_drug[safe].astype(np.int32),
-            "targets": data.pair_target[safe].astype(np.int32),
+            "targets": targets,
             "pd": local.copy(),
             "pt": local.copy(),
             "y": np.where(mask, data.labels[safe], 0.0).astype(np.float32),
             "mask": mask.astype(np.float32),
+            "target_len": np.where(mask, padded_len[targets], 0).max(axis=1).astype(np.int32),
         }
     if mode != "block":
         raise ValueError(f"unknown batching mode {mode}")
     Du, Tu = config.max_batch_drugs, config.max_batch_targets
-    targets = np.unique(data.pair_target)
-    target_block = np.empty(int(data.pair_target.max()) + 1, dtype=np.int64)
-    target_block[rng.permutation(targets)] = np.arange(len(targets)) // config.block_targets
+    targets = rng.permutation(np.unique(data.pair_target))
+    # Length strata (random order inside each) when bucketing, so a block's proteins need similar padding.
+    targets = targets[np.argsort(padded_len[targets], kind="stable")]
+    target_block = np.empty(len(data.target_tokens), dtype=np.int64)
+    target_block[targets] = np.arange(len(targets)) // config.block_targets
     drug_rank = rng.permutation(int(data.pair_drug.max()) + 1)
     order = np.lexsort((rng.random(n), drug_rank[data.pair_drug], target_block[data.pair_target]))
     cuts = _pack(order, data.pair_drug, data.pair_target, P, Du, Tu)
@@ -183,6 +200,7 @@ def plan_epoch(data: AffinityData, config: AffinityConfig, rng: np.random.Genera
         "pt": np.zeros((nb, P), np.int32),
         "y": np.zeros((nb, P), np.float32),
         "mask": np.zeros((nb, P), np.float32),
+        "target_len": np.zeros(nb, np.int32),
     }
     for b, pairs in enumerate(batches):
         k = len(pairs)
@@ -194,6 +212,7 @@ def plan_epoch(data: AffinityData, config: AffinityConfig, rng: np.random.Genera
         out["pt"][b, :k] = local_t.reshape(-1)
         out["y"][b, :k] = data.labels[pairs]
         out["mask"][b, :k] = 1.0
+        out["target_len"][b] = padded_len[tgts].max()
     # Shuffle batch order so consecutive steps come from different blocks.
     perm = rng.permutation(nb)
     return {k: v[perm] for k, v in out.items()}
@@ -208,34 +227,55 @@ def make_optimizer(learning_rate: float, warmup_steps: int = 0) -> optax.Gradien
     return optax.adam(learning_rate)
 
 
-def _loss(params, graphdef, drug_table, target_table, batch, key):
+def _loss(params, graphdef, drug_table, target_table, batch, key, target_len):
     model = nnx.merge(graphdef, params)
     d = model.encode_drugs(drug_table[batch["drugs"]])
-    t = model.encode_targets(target_table[batch["targets"]])
+    t = model.encode_targets(target_table[batch["targets"], :target_len])
     pred = model.score_pairs(d, t, batch["pd"], batch["pt"], key)
     err = (pred - batch["y"]) ** 2 * batch["mask"]
     return err.sum() / jnp.maximum(batch["mask"].sum(), 1.0)
 
 
-@functools.partial(jax.jit, static_argnames=("graphdef", "learning_rate", "warmup_steps"), donate_argnums=(0, 1))
-def train_chunk(params, opt_state, key, drug_table, target_table, batches, *, graphdef, learning_rate, warmup_steps=0):
-    """Run a chunk of steps with lax.scan; batches with no pairs leave params/opt_state unchanged."""
+@functools.partial(
+    jax.jit, static_argnames=("graphdef", "target_len", "learning_rate", "warmup_steps"), donate_argnums=(0, 1)
+)
+def train_step(params, opt_state, key, drug_table, target_table, batch, *, graphdef, target_len, learning_rate,
+               warmup_steps=0):
+    """One Adam step on one batch (row b of a `plan_epoch` plan, see `batch_at`); returns (params, opt_state, key, loss)."""
     tx = make_optimizer(learning_rate, warmup_steps)
+    key, sub = jax.random.split(key)
+    loss, grads = jax.value_and_grad(_loss)(params, graphdef, drug_table, target_table, batch, sub, target_len)
+    updates, opt_state = tx.update(grads, opt_state, params)
+    return optax.apply_updates(params, updates), opt_state, key, loss
 
-    def step(carry, batch):
-        params, opt_state, key = carry
-        key, sub = jax.random.split(key)
-        loss, grads = jax.value_and_grad(_loss)(params, graphdef, drug_table, target_table, batch, sub)
-        updates, new_opt = tx.update(grads, opt_state, params)
-        new_params = optax.apply_updates(params, updates)
-        live = batch["mask"].sum() > 0
-        keep = lambda new, old: jnp.where(live, new, old)  # noqa: E731
-        params = jax.tree_util.tree_map(keep, new_params, params)
-        opt_state = jax.tree_util.tree_map(keep, new_opt, opt_state)
-        return (params, opt_state, key), (loss, batch["mask"].sum())
 
-    (params, opt_state, key), (losses, counts) = jax.lax.scan(step, (params, opt_state, key), batches)
-    return params, opt_state, key, losses, counts
+def batch_at(plan: dict, b: int) -> tuple[dict, int]:
+    """Batch b of a plan (arrays) and its padded protein length (a static int)."""
+    return {k: v[b] for k, v in plan.items() if k != "target_len"}, int(plan["target_len"][b])
+
+
+def run_steps(params, opt_state, key, drug_table, target_table, plan: dict, config: AffinityConfig,
+              graphdef, deadline: float | None = None):
+    """Train on the batches of `plan` in order; stops early past `deadline` (time.time()).
+
+    Returns (params, opt_state, key, losses [steps run], counts [steps run]).
+    """
+    n_batches = len(plan["mask"])
+    losses = []
+    for b in range(n_batches):
+        batch, target_len = batch_at(plan, b)
+        params, opt_state, key, loss = train_step(
+            params, opt_state, key, drug_table, target_table, batch, graphdef=graphdef, target_len=target_len,
+            learning_rate=config.learning_rate, warmup_steps=config.warmup_steps,
+        )
+        losses.append(loss)
+        if (b + 1) % SYNC_EVERY == 0:
+            # keep the dispatch queue short so the clock (and the deadline) mean something
+            losses[-SYNC_EVERY // 2].block_until_ready()
+            if deadline is not None and time.time() > deadline:
+                break
+    counts = plan["mask"][: len(losses)].sum(axis=1)
+    return params, opt_state, key, np.asarray(jnp.stack(losses)) if losses else np.zeros(0, np.float32), counts
 
 
 @functools.partial(jax.jit, static_argnames=("graphdef", "branch"))
@@ -377,7 +417,6 @@ def fit(
     wall_before = history[-1]["wall_s"] if history else 0.0
     steps = pairs_scored = 0
     stopped = "epochs"
-    next_plan = None
 
     def make_plan(e: int) -> dict:
         return plan_epoch(train, config, np.random.default_rng([seed, e]), mode)
@@ -389,30 +428,12 @@ def fit(
                 stopped = "time_budget"
                 break
         te = time.time()
-        plan = next_plan if next_plan is not None else make_plan(epoch)
-        n_batches = len(plan["mask"])
-        n_pad = (-n_batches) % STEPS_PER_CALL
-        plan = {k: np.concatenate([v, np.zeros((n_pad,) + v.shape[1:], v.dtype)]) for k, v in plan.items()}
-        losses = []
-        counts = []
-        for s in range(0, len(plan["mask"]), STEPS_PER_CALL):
-            chunk = {k: jnp.asarray(v[s : s + STEPS_PER_CALL]) for k, v in plan.items()}
-            params, opt_state, key, loss, count = train_chunk(
-                params, opt_state, key, drug_table, target_table, chunk,
-                graphdef=graphdef, learning_rate=config.learning_rate,
-                warmup_steps=config.warmup_steps,
-            )
-            losses.append(loss)
-            counts.append(count)
-            if len(losses) >= 2:  # keep at most two chunks queued, so the clock below means something
-                losses[-2].block_until_ready()
-            if deadline is not None and time.time() > deadline:
-                stopped = "time_budget"
-                break
-        # Plan the next epoch on the host while the device runs this one (dispatch is asynchronous).
-        next_plan = make_plan(epoch + 1) if epoch + 1 < epochs and stopped != "time_budget" else None
-        loss = np.concatenate([np.asarray(x) for x in losses])
-        count = np.concatenate([np.asarray(x) for x in counts])
+        plan = make_plan(epoch)
+        params, opt_state, key, loss, count = run_steps(
+            params, opt_state, key, drug_table, target_table, plan, config, graphdef, deadline
+        )
+        if len(loss) < len(plan["mask"]):
+            stopped = "time_budget"
         steps += int((count > 0).sum())
         pairs_scored += int(count.sum())
         row = {

@@ -35,8 +35,8 @@ def _add_training(p: argparse.ArgumentParser) -> None:
                    help="override any other config field of the preset, e.g. --set warmup_steps=400 "
                         "--set batching=pair (fields: see config.json of a model); repeatable")
     p.add_argument("--time-budget", type=float, metavar="SECONDS",
-                   help="stop training this many seconds after the command started (at the next chunk of 16 "
-                        "steps; results are still written, the summary says stopped: time_budget)")
+                   help="stop training this many seconds after the command started (within 16 steps; "
+                        "results are still written, the summary says stopped: time_budget)")
 
 
 def _config(args):

@@ -24,24 +24,61 @@ def _pairs_of(plan):
     return sorted(zip(d.tolist(), t.tolist(), plan["y"][mask].tolist()))
 
 
+@pytest.mark.parametrize("length_bucket", [0, 4])
 @pytest.mark.parametrize("mode", ["block", "pair"])
-def test_plan_covers_each_pair_once(mode):
+def test_plan_covers_each_pair_once(mode, length_bucket):
     rng = np.random.default_rng(0)
     n_drugs, n_targets = 300, 40
     keep = rng.random((n_drugs, n_targets)) < 0.3  # sparse like KIBA
     d, t = np.nonzero(keep)
-    data = T.AffinityData([], [], np.zeros((n_drugs, 4), np.int32), np.zeros((n_targets, 4), np.int32),
+    target_tokens = np.zeros((n_targets, 16), np.int32)
+    lengths = rng.integers(1, 17, n_targets)
+    target_tokens[np.arange(16) < lengths[:, None]] = 5
+    data = T.AffinityData([], [], np.zeros((n_drugs, 4), np.int32), target_tokens,
                           d.astype(np.int32), t.astype(np.int32), rng.normal(size=len(d)).astype(np.float32), None)
-    config = get_preset("kiba")
+    config = get_preset("kiba", length_bucket=length_bucket)
     plan = T.plan_epoch(data, config, np.random.default_rng(1), mode)
     expected = sorted(zip(d.tolist(), t.tolist(), data.labels.tolist()))
     assert _pairs_of(plan) == expected
+    # every batch is padded to cover its longest protein, in whole buckets (or the full width when off)
+    live = plan["mask"] > 0
+    longest = np.where(live, lengths[np.take_along_axis(plan["targets"], plan["pt"], 1)], 0).max(axis=1)
+    assert (plan["target_len"] >= longest).all()
+    if length_bucket:
+        assert set(plan["target_len"].tolist()) <= {4, 8, 12, 16}
+        if mode == "block":  # blocks of similar length: padding is saved
+            assert plan["target_len"].mean() < 14
+    else:
+        assert (plan["target_len"] == 16).all()
     if mode == "block":
         assert plan["drugs"].shape[1] == config.max_batch_drugs and plan["targets"].shape[1] == config.max_batch_targets
         # far fewer sequences encoded than pairs scored
         n_encoded = (plan["targets"] > 0).sum() + (plan["drugs"] > 0).sum()
         assert plan["mask"].sum() > 1.5 * n_encoded
         assert plan["mask"].sum(1).mean() > 0.8 * config.batch_size
+
+
+def test_cut_padding_gives_the_same_loss_and_gradients(data):
+    """Training on a batch cut to its bucketed protein length is the same computation as at the full width."""
+    import jax
+    import jax.numpy as jnp
+    from flax import nnx
+
+    config, d = data
+    config = config.replace(length_bucket=32, block_targets=1, max_batch_targets=1)
+    plan = T.plan_epoch(d, config, np.random.default_rng(0), "block")
+    b = int(np.argmin(plan["target_len"]))
+    batch, target_len = T.batch_at(plan, b)
+    assert target_len < d.target_tokens.shape[1]
+    graphdef, params = nnx.split(T.build_model(config, 0), nnx.Param)
+    tables = jnp.asarray(d.drug_tokens), jnp.asarray(d.target_tokens)
+    key = jax.random.PRNGKey(3)
+    grad = jax.value_and_grad(T._loss)
+    cut = grad(params, graphdef, *tables, batch, key, target_len)
+    full = grad(params, graphdef, *tables, batch, key, d.target_tokens.shape[1])
+    np.testing.assert_allclose(cut[0], full[0], rtol=1e-5)
+    for a, f in zip(jax.tree_util.tree_leaves(cut[1]), jax.tree_util.tree_leaves(full[1])):
+        np.testing.assert_allclose(a, f, rtol=1e-4, atol=1e-6)
 
 
 def test_fit_deterministic_resumable_and_learns(data, tmp_path):
