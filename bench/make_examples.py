@@ -1,9 +1,10 @@
 """Benchmark make-examples on the real dev BAM against `bcftools mpileup | bcftools call`, in one run.
 
 Measures, on the same region and number of cores: wall time of `genoscreen make-examples` (the CLI, as a user
-runs it; no truth, so labelling is not timed) and of `bcftools mpileup -f REF -r REGION BAM | bcftools call -mv`,
-each the median of --repeats runs; examples/s; and candidate recall by type against the GIAB truth, inside the
-confident BED and over the whole read-covered region. Prints one JSON object (also written to --out).
+runs it; no truth, so labelling is not timed), of the same with `--no-realign` (the realigner's cost) and of
+`bcftools mpileup -f REF -r REGION BAM | bcftools call -mv`, each the median of --repeats interleaved runs;
+examples/s; and candidate recall by type against the GIAB truth, inside the confident BED and over the whole
+read-covered region, with and without the realigner. Prints one JSON object (also written to --out).
 
     python bench/make_examples.py [--threads 1] [--repeats 3] [--out bench.json]
 """
@@ -67,34 +68,43 @@ def main() -> int:
               f"--threads {args.threads} --out {tmp}/ex")
         bcf = (f"bcftools mpileup --threads {args.threads} -f {REF} -r {args.region} {BAM} | "
                f"bcftools call --threads {args.threads} -mv -Oz -o {tmp}/bcftools.vcf.gz")
-        me_runs, bcf_runs = [], []
-        for _ in range(args.repeats):  # interleaved so machine load affects both alike
+        me_off = me.replace(f"--out {tmp}/ex", f"--out {tmp}/ex_off --no-realign")
+        me_runs, off_runs, bcf_runs = [], [], []
+        for _ in range(args.repeats):  # interleaved so machine load affects all alike
             me_runs.append(_timed(me))
+            off_runs.append(_timed(me_off))
             bcf_runs.append(_timed(bcf))
         me_times, bcf_times = [w for w, _ in me_runs], [w for w, _ in bcf_runs]
         me_cpu, bcf_cpu = statistics.median(c for _, c in me_runs), statistics.median(c for _, c in bcf_runs)
         summary = json.loads(Path(tmp, "ex", "summary.json").read_text())
 
+        summary_off = json.loads(Path(tmp, "ex_off", "summary.json").read_text())
+
         from genoscreen.variants.evaluate import evaluate
         from genoscreen.variants.make_examples import make_examples
+        from genoscreen.variants.realign import RealignOptions
 
-        recall = {}
-        for name, bed in (("confident_bed", CONF), ("region", None)):
-            s = make_examples(BAM, REF, Path(tmp, f"lab_{name}"), regions=args.region, truth=TRUTH, confident_bed=bed,
-                              threads=args.threads)
-            recall[name] = {k: {"truth": s["truth"][k], "without_candidate": s["truth_without_candidate"][k],
-                                "recall": round(1 - s["truth_without_candidate"][k] / s["truth"][k], 4)
-                                if s["truth"][k] else None} for k in ("SNP", "INDEL")}
+        recall, recall_off = {}, {}
+        for out, realign in ((recall, RealignOptions()), (recall_off, RealignOptions(enabled=False))):
+            for name, bed in (("confident_bed", CONF), ("region", None)):
+                s = make_examples(BAM, REF, Path(tmp, f"lab_{name}_{realign.enabled}"), regions=args.region,
+                                  truth=TRUTH, confident_bed=bed, threads=args.threads, realign=realign)
+                out[name] = {k: {"truth": s["truth"][k], "without_candidate": s["truth_without_candidate"][k],
+                                 "recall": round(1 - s["truth_without_candidate"][k] / s["truth"][k], 4)
+                                 if s["truth"][k] else None} for k in ("SNP", "INDEL")}
         bcftools_eval = {name: {k: evaluate(TRUTH, Path(tmp, "bcftools.vcf.gz"), REF, bed=bed, regions=args.region)[k]
                                 for k in ("SNP", "INDEL")}
                          for name, bed in (("confident_bed", CONF), ("region", None))}
     me_t, bcf_t = statistics.median(me_times), statistics.median(bcf_times)
+    off_t = statistics.median(w for w, _ in off_runs)
     result = {
         "data": f"{BAM.name}, {args.region}, truth {TRUTH.name}",
         "threads": args.threads,
         "make_examples_s": round(me_t, 3),
         "bcftools_mpileup_call_s": round(bcf_t, 3),
         "ratio_make_examples_over_bcftools": round(me_t / bcf_t, 3),
+        "make_examples_no_realign_s": round(off_t, 3),
+        "ratio_no_realign_over_bcftools": round(off_t / bcf_t, 3),
         "make_examples_cpu_s": round(me_cpu, 3),
         "bcftools_cpu_s": round(bcf_cpu, 3),
         "cpu_ratio": round(me_cpu / bcf_cpu, 3),
@@ -102,9 +112,14 @@ def main() -> int:
         "candidates": summary["candidates"],
         "examples": summary["examples"],
         "examples_per_s": round(summary["examples"] / me_t, 1),
+        "candidates_no_realign": summary_off["candidates"],
+        "examples_no_realign": summary_off["examples"],
         "candidate_recall": recall,
+        "candidate_recall_no_realign": recall_off,
         "bcftools_calls_vs_truth": bcftools_eval,
-        "runs": {"make_examples_s": [round(t, 3) for t in me_times], "bcftools_s": [round(t, 3) for t in bcf_times]},
+        "runs": {"make_examples_s": [round(t, 3) for t in me_times],
+                 "make_examples_no_realign_s": [round(w, 3) for w, _ in off_runs],
+                 "bcftools_s": [round(t, 3) for t in bcf_times]},
     }
     text = json.dumps(result, indent=2)
     print(text)

@@ -1,9 +1,11 @@
 """Candidate sites from aligned reads: per-position allele counts, vectorised over reads with numpy.
 
 Each shard's reads become dense per-read rows in reference coordinates (`ReadRows`: base code, base quality, an
-indel flag), built from the CIGAR blocks with one Python step per read and numpy for everything per base. Allele
-counts per position are one `np.bincount`; indels are counted per left-aligned event. A candidate is an alt allele
-with >= `min_count` supporting reads and >= `min_snv_fraction` (SNV) / `min_indel_fraction` (indel) of the depth.
+indel flag), built from the CIGAR blocks with one Python step per read and numpy for everything per base. Reads in
+windows with soft clips or scattered indels are first realigned against read-backed haplotypes (`realign.py`), so
+an indel bwa soft-clipped or wrote several ways is counted once, from every read that carries it. Allele counts per
+position are one `np.bincount`; indels are counted per left-aligned event. A candidate is an alt allele with
+>= `min_count` supporting reads and >= `min_snv_fraction` (SNV) / `min_indel_fraction` (indel) of the depth.
 """
 
 from __future__ import annotations

@@ -46,7 +46,8 @@ class RealignOptions:
     anchor: int = 12  # flanking k-mer that anchors a window in the reads
     max_window: int = 80  # longest reference window (after growing to unique flanks); longer ones are skipped
     min_reads: int = 2  # reads spelling a haplotype
-    min_fraction: float = 0.06  # ... as a share of the reads spanning the window
+    min_fraction: float = 0.06  # ... as a share of the reads spanning it; a CIGAR indel under this share of the
+    # reads over it is weak evidence (opens a window even alone)
     max_haplotypes: int = 4  # most-supported non-reference haplotypes kept per window
     min_gain: float = 5.0  # a read moves when it scores more than this higher on a haplotype than on the reference
     max_reads: int = 300  # reads scored per window (deterministic thinning beyond)
@@ -170,9 +171,6 @@ class Realigned:
 
     alignments: dict[int, tuple[int, list[tuple[int, int]]]]  # read row -> (reference start, CIGAR)
     credited: dict[int, list[tuple[int, int, set]]]  # read row -> [(window start, window end, raw indel keys)]
-
-    def __len__(self) -> int:
-        return len(self.alignments) + len(self.credited)
 
     def credit(self, raw_events: dict[tuple, set]) -> None:
         """Move the credited reads' indel support inside their windows onto the haplotype indels they cover."""
