@@ -281,7 +281,7 @@ def realign_reads(reads: ReadSeqs, ref_text: str, ref_offset: int, raw_events: d
         if not hap_seqs:
             continue
         shift = [len(h) - len(ref_full) for h in hap_seqs]
-        for r in near[_edited_near(reads, near, min(ws, ws0) - 20, max(we, we0) + 20)].tolist():
+        for r in near[_edited_near(reads, near, min(ws, ws0) - 20, max(we, we0) + 20, opts.min_gain)].tolist():
             if r in moved:  # already explained by a haplotype of an earlier window
                 continue
             s = reads.seq[r]
@@ -323,15 +323,18 @@ def realign_reads(reads: ReadSeqs, ref_text: str, ref_offset: int, raw_events: d
     return out
 
 
-def _edited_near(reads: ReadSeqs, rows: np.ndarray, lo: int, hi: int) -> np.ndarray:
-    """Which of `rows` have a mismatch, indel or soft clip in [lo, hi): the others fit the reference there."""
+def _edited_near(reads: ReadSeqs, rows: np.ndarray, lo: int, hi: int, min_gain: float) -> np.ndarray:
+    """Which of `rows` have a mismatch, indel or soft clip in [lo, hi) and could move: the others fit the reference
+    there, and a read with m mismatches and no gap or clip at all scores within 5 m of the best (match 1,
+    mismatch -4), so it cannot gain more than `min_gain` when 5 m <= min_gain."""
     cols = np.arange(lo, hi)[None, :] - reads.start[rows][:, None]
     inside = (cols >= 0) & (cols < reads.edits.shape[1])
     near = (reads.edits[rows[:, None], np.where(inside, cols, 0)] & inside).any(axis=1)
     starts, ends = reads.start[rows], reads.end[rows]
     near |= (reads.left_clip[rows] > 0) & (starts >= lo) & (starts < hi)
     near |= (reads.right_clip[rows] > 0) & (ends >= lo) & (ends <= hi)
-    return near
+    few = (5 * reads.mismatch[rows].sum(axis=1) <= min_gain) & ~(reads.edits[rows] & ~reads.mismatch[rows]).any(axis=1)
+    return near & ~(few & (reads.left_clip[rows] == 0) & (reads.right_clip[rows] == 0))
 
 
 def _covered(aligner, hap: str, a: int, b: int, read: str, indels: list[tuple[tuple, int, int]], approx_lo: int,
