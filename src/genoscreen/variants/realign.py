@@ -75,8 +75,10 @@ def _aligners():
 
     hap = PairwiseAligner(mode="global", **_SCORES)  # haplotype vs reference window, both end to end
     read = PairwiseAligner(mode="global", **_SCORES)  # read end to end (clipping at 1/base) in a longer target
-    read.end_deletion_score = 0.0
-    read.end_insertion_score = -1.0
+    try:
+        read.end_deletion_score, read.end_insertion_score = 0.0, -1.0
+    except AttributeError:  # Biopython before the insertion/deletion names
+        read.query_end_gap_score, read.target_end_gap_score = 0.0, -1.0
     return hap, read
 
 
