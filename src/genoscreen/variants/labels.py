@@ -1,12 +1,14 @@
 """Truth labels for examples: genotype class 0/1/2 = copies of the example's alt(s) in the truth.
 
 Truth and candidates are both normalised (`normalize.normalize_allele`), so a candidate allele usually matches a
-truth allele by its (contig, pos, ref, alt) key. When it does not, the candidate may still be the same haplotype
-written differently (e.g. reads show one 2 bp deletion where the truth has two 1 bp deletions on one haplotype, or
-an indel placed differently in a repeat): the candidate's local haplotype is compared with the truth's two
-haplotypes over the truth records nearby, trying each phasing of unphased hets; the copies that match are the label
-(as DeepVariant's haplotype-aware labeller, for single candidates). Truth alleles that no candidate proposes, by
-key or by haplotype, are counted by type (SNP / INDEL): the candidate-generation recall.
+truth allele by its (contig, pos, ref, alt) key. Reads may write a haplotype differently from the truth, though:
+one combined deletion where the truth has two, an insertion plus a SNP as one complex event, an indel placed
+elsewhere in a repeat. So labelling works on clusters of nearby candidates and truth records (as DeepVariant's
+haplotype labeller): where every truth allele of a cluster has a candidate with its key, the keys give the labels
+(the fast path); otherwise every assignment of the cluster's candidate alleles to the two haplotypes is tried, and
+the pair of haplotype sequences that reproduces the most truth alleles (each phasing of unphased hets tried;
+ties: fewest non-reference candidate alleles) gives each candidate its copies. Truth alleles that no candidate
+reproduces, by key or by haplotype, are counted by type (SNP / INDEL): the candidate-generation recall.
 """
 
 from __future__ import annotations
@@ -14,18 +16,23 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import itertools
+import math
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from genoscreen.variants.candidates import Candidate
 from genoscreen.variants.normalize import Allele, RefSeq, TruthRecord, normalize_allele, read_alleles
 from genoscreen.variants.regions import ContigMap, IntervalSet, Region
 
-HAPLOTYPE_PAD = 10  # truth records within this many bp of a candidate take part in the haplotype comparison
-MAX_RECORDS = 6  # larger clusters are left to key matching
+HAPLOTYPE_PAD = 10  # candidates and truth records closer than this (bp) are labelled together
+MAX_RECORDS = 6  # truth records per cluster; larger clusters are left to key matching
+MAX_CANDIDATES = 8  # candidates per cluster; larger clusters label each candidate alone
+MAX_ASSIGNMENTS = 3 ** 6  # candidate allele combinations per haplotype (product of 1 + alts); beyond: each alone
+
+Change = tuple[int, str, str]  # (0-based pos, ref, alt), possibly with an empty ref or alt
 
 
-def apply_alleles(ref: str, offset: int, changes: Iterable[tuple[int, str, str]]) -> str | None:
+def apply_alleles(ref: str, offset: int, changes: Iterable[Change]) -> str | None:
     """`ref` (starting at `offset`) with (pos, ref, alt) changes applied; None when they overlap or leave it."""
     out, cursor = [], offset
     for pos, r, a in sorted(changes):
@@ -36,6 +43,32 @@ def apply_alleles(ref: str, offset: int, changes: Iterable[tuple[int, str, str]]
         cursor = pos + len(r)
     out.append(ref[cursor - offset:])
     return "".join(out)
+
+
+def trim_change(pos: int, ref: str, alt: str) -> Change:
+    """The shortest (pos, ref, alt) with the same effect (shared suffix and prefix dropped, anchors included), so
+    a SNP next to an indel does not overlap its anchor base."""
+    while ref and alt and ref[-1] == alt[-1]:
+        ref, alt = ref[:-1], alt[:-1]
+    while ref and alt and ref[0] == alt[0]:
+        ref, alt, pos = ref[1:], alt[1:], pos + 1
+    return pos, ref, alt
+
+
+def genotype_label(copies: Sequence[int], alt_set: Iterable[int]) -> int:
+    """Label of an example for the alts in `alt_set` (1-based) of a candidate whose alts have `copies`."""
+    return min(2, sum(copies[a - 1] for a in alt_set))
+
+
+@dataclasses.dataclass
+class _RecordAlleles:
+    """A truth record's alt alleles as trimmed changes and normalised keys, and the span all of them touch."""
+
+    record: TruthRecord
+    changes: dict[int, Change]  # allele index -> change
+    keys: dict[int, list[tuple]]  # allele index -> normalised (contig, pos, ref, alt) keys
+    start: int
+    end: int
 
 
 @dataclasses.dataclass
@@ -73,68 +106,95 @@ class Truth:
 
     def label(self, cand: Candidate, alt_set: tuple[int, ...], refseq: RefSeq | None = None,
               matched: set | None = None) -> int:
-        """Copies (0, 1, 2) of the alts in `alt_set` (1-based indices into cand.alts) carried by the truth.
+        """Copies (0, 1, 2) of the alts in `alt_set` (1-based indices into cand.alts) carried by the truth, for a
+        candidate on its own: by key, and with `refseq` also by haplotype (`label_candidates` of one)."""
+        if refseq is not None:
+            return genotype_label(self.label_candidates([cand], refseq, matched)[0], alt_set)
+        copies = []
+        for k in cand.alt_keys:
+            hit = self.alleles.get((cand.contig, *k))
+            copies.append(hit.copies if hit is not None else 0)
+            if hit is not None and matched is not None:
+                matched.add(hit.key)
+        return genotype_label(copies, alt_set)
 
-        With `refseq`, alts without a key match are compared by haplotype; truth allele keys explained either way
-        are added to `matched`.
+    def label_candidates(self, cands: Sequence[Candidate], refseq: RefSeq,
+                         matched: set | None = None) -> list[tuple[int, ...]]:
+        """Per candidate, the truth copies (0-2) of each of its alts, nearby candidates labelled together.
+
+        Truth allele keys that some candidate reproduces (by key or by haplotype) are added to `matched`.
         """
-        copies = 0
-        for a in alt_set:
-            key = (cand.contig, *cand.alt_keys[a - 1])
-            hit = self.alleles.get(key)
-            if hit is not None:
-                copies += hit.copies
-                if matched is not None:
-                    matched.add(key)
-            elif refseq is not None:
-                copies += self._haplotype_copies(cand, a, refseq, matched)
-        return min(copies, 2)
-
-    def _nearby(self, contig: str, start: int, end: int) -> list[TruthRecord]:
-        recs = self.records.get(contig, [])
-        starts = self._starts.get(contig, [])
-        i = bisect.bisect_left(starts, start - HAPLOTYPE_PAD - 200)
-        out = []
-        while i < len(recs) and recs[i].pos <= end + HAPLOTYPE_PAD:
-            r = recs[i]
-            if r.end >= start - HAPLOTYPE_PAD:
-                out.append(r)
-            i += 1
+        matched = matched if matched is not None else set()
+        out: list[tuple[int, ...]] = [tuple(0 for _ in c.alts) for c in cands]
+        by_contig: dict[str, list[int]] = {}
+        for i, c in enumerate(cands):
+            by_contig.setdefault(c.contig, []).append(i)
+        for contig, idx in by_contig.items():
+            spans = [_cand_span(cands[i]) for i in idx]
+            recs = self._records_near(contig, min(s for s, _ in spans), max(e for _, e in spans), refseq)
+            items = sorted([(s, e, "c", i) for (s, e), i in zip(spans, idx)] +
+                           [(r.start, r.end, "t", k) for k, r in enumerate(recs)])
+            cluster: list[tuple] = []
+            end = -math.inf
+            for item in items + [(math.inf, math.inf, "", -1)]:
+                if item[0] > end + HAPLOTYPE_PAD and cluster:
+                    ci = [i for _, _, kind, i in cluster if kind == "c"]
+                    if ci:
+                        copies = self._label_cluster(contig, [cands[i] for i in ci],
+                                                     [recs[k] for _, _, kind, k in cluster if kind == "t"],
+                                                     refseq, matched)
+                        for i, cp in zip(ci, copies):
+                            out[i] = cp
+                    cluster = []
+                cluster.append(item)
+                end = max(end, item[1]) if len(cluster) > 1 else item[1]
         return out
 
-    def _haplotype_copies(self, cand: Candidate, alt_index: int, refseq: RefSeq, matched: set | None) -> int:
-        pos, ref, alt = cand.alt_keys[alt_index - 1]
-        recs = self._nearby(cand.contig, pos, pos + len(ref))
-        if not recs or len(recs) > MAX_RECORDS:
-            return 0
-        lo = min(pos, min(r.pos for r in recs))
-        hi = max(pos + len(ref), max(r.end for r in recs))
-        window = refseq.fetch(cand.contig, lo, hi)
-        if len(window) != hi - lo:
-            return 0
-        cand_hap = apply_alleles(window, lo, [(pos, ref, alt)])
-        unphased = [i for i, r in enumerate(recs) if not r.phased and r.gt[0] != r.gt[1]]
-        best, best_haps = 0, ()
-        for flips in itertools.product((False, True), repeat=max(0, len(unphased) - 1)):
-            flip = dict(zip(unphased[1:], flips))
-            haps = []
-            for h in (0, 1):
-                changes = []
-                for i, r in enumerate(recs):
-                    g = r.gt[1 - h] if flip.get(i) else r.gt[h]
-                    if g > 0 and not r.alleles[g].startswith("<") and r.alleles[g] != "*":
-                        changes.append((r.pos, r.ref, r.alleles[g]))
-                haps.append((apply_alleles(window, lo, changes), changes))
-            n = sum(1 for seq, _ in haps if seq is not None and seq == cand_hap)
-            if n > best:
-                best, best_haps = n, [ch for seq, ch in haps if seq == cand_hap]
-        if best and matched is not None:
-            for changes in best_haps:
-                for p, r, a in changes:
-                    for key in normalize_allele(refseq, cand.contig, p, r, a):
-                        if (cand.contig, *key) in self.alleles:
-                            matched.add((cand.contig, *key))
-        return best
+    def _records_near(self, contig: str, start: int, end: int, refseq: RefSeq) -> list[_RecordAlleles]:
+        """Truth records (with alleles) touching [start - pad, end + pad], normalised positions included."""
+        recs = self.records.get(contig, [])
+        starts = self._starts.get(contig, [])
+        i = bisect.bisect_left(starts, start - HAPLOTYPE_PAD - 1000)  # left-aligned keys may sit left of a record
+        j = bisect.bisect_right(starts, end + HAPLOTYPE_PAD)
+        out = []
+        for r in recs[i:j]:
+            ra = _record_alleles(r, refseq)
+            if ra.end >= start - HAPLOTYPE_PAD and ra.start <= end + HAPLOTYPE_PAD:
+                out.append(ra)
+        return out
+
+    def _label_cluster(self, contig: str, cands: list[Candidate], recs: list[_RecordAlleles], refseq: RefSeq,
+                       matched: set) -> list[tuple[int, ...]]:
+        truth_copies: dict[tuple, int] = {}
+        for ra in recs:
+            for g, keys in ra.keys.items():
+                n = sum(1 for x in ra.record.gt if x == g)
+                for key in keys:
+                    truth_copies[key] = min(2, truth_copies.get(key, 0) + n)
+        cand_keys = {(contig, *k) for c in cands for k in c.alt_keys}
+        for key in cand_keys & truth_copies.keys():  # a truth allele proposed exactly has a candidate
+            if key in self.alleles:
+                matched.add(key)
+        by_key = [tuple(truth_copies.get((contig, *k), 0) for k in c.alt_keys) for c in cands]
+        if truth_copies.keys() <= cand_keys or len(recs) > MAX_RECORDS:
+            return by_key
+        if len(cands) > 1 and (len(cands) > MAX_CANDIDATES or
+                               math.prod(1 + len(c.alts) for c in cands) > MAX_ASSIGNMENTS):
+            out = []
+            for c in cands:  # too many together: each candidate with the truth records near it
+                s, e = _cand_span(c)
+                near = [ra for ra in recs if ra.end >= s - HAPLOTYPE_PAD and ra.start <= e + HAPLOTYPE_PAD]
+                out.append(self._label_cluster(contig, [c], near, refseq, matched)[0] if near else by_key[len(out)])
+            return out
+        best = _best_assignment(contig, cands, recs, refseq)
+        if best is None:
+            return by_key
+        assignment, kept = best
+        for key in kept:
+            if key in self.alleles:
+                matched.add(key)
+        return [tuple(sum(1 for hap in assignment if hap[i] == a) for a in range(1, len(c.alts) + 1))
+                for i, c in enumerate(cands)]
 
     def without_candidate(self, matched: set[tuple]) -> dict[str, int]:
         """Truth alleles (by type) that no candidate matched, by key or by haplotype."""
@@ -146,3 +206,83 @@ class Truth:
 
     def missing(self, matched: set[tuple]) -> list[Allele]:
         return [a for k, a in self.alleles.items() if k not in matched]
+
+
+def _cand_span(c: Candidate) -> tuple[int, int]:
+    return min([c.pos] + [k[0] for k in c.alt_keys]), max([c.pos + len(c.ref)] + [k[0] + len(k[1]) for k in c.alt_keys])
+
+
+def _record_alleles(r: TruthRecord, refseq: RefSeq) -> _RecordAlleles:
+    changes, keys = {}, {}
+    start, end = r.pos, r.end
+    for g in sorted(set(r.gt) - {0}):
+        alt = r.alleles[g]
+        if alt.startswith("<") or alt in ("*", "."):
+            continue
+        changes[g] = trim_change(r.pos, r.ref, alt)
+        keys[g] = [(r.contig, *k) for k in normalize_allele(refseq, r.contig, r.pos, r.ref, alt)]
+        for _, p, ref, _ in keys[g]:
+            start, end = min(start, p), max(end, p + len(ref))
+    return _RecordAlleles(r, changes, keys, start, end)
+
+
+def _best_assignment(contig: str, cands: list[Candidate], recs: list[_RecordAlleles], refseq: RefSeq
+                     ) -> tuple[tuple[tuple[int, ...], tuple[int, ...]], set[tuple]] | None:
+    """The candidates' alleles on two haplotypes that reproduce the most truth alleles.
+
+    Returns ((hap1, hap2), kept): per haplotype the alt index (0 = ref) of each candidate, and the truth keys those
+    haplotypes reproduce; None when the window runs off the reference. Each haplotype may leave out truth alleles
+    no candidate combination reproduces (they stay without a candidate); ties go to the fewest non-ref candidate
+    alleles, then to the first phasing and assignment tried (deterministic).
+    """
+    cand_changes = [[trim_change(*k) for k in c.alt_keys] for c in cands]
+    truth_changes = [ch for ra in recs for ch in ra.changes.values()]
+    points = [p for chs in cand_changes + [truth_changes] for p, r, _ in chs] + \
+             [p + len(r) for chs in cand_changes + [truth_changes] for p, r, _ in chs]
+    lo, hi = min(points) - 1, max(points) + 1
+    window = refseq.fetch(contig, lo, hi)
+    if len(window) != hi - lo:
+        return None
+
+    # every candidate combination's haplotype sequence -> (non-ref alleles, combination); first seen wins ties
+    seqs: dict[str, tuple[int, tuple[int, ...]]] = {}
+    for combo in itertools.product(*[range(1 + len(c.alts)) for c in cands]):
+        seq = apply_alleles(window, lo, [cand_changes[i][a - 1] for i, a in enumerate(combo) if a])
+        if seq is None:
+            continue
+        n = sum(1 for a in combo if a)
+        if seq not in seqs or n < seqs[seq][0]:
+            seqs[seq] = (n, combo)
+
+    truth_seqs: dict[tuple, str | None] = {}
+
+    def best_for(hap: list[tuple[int, int]]) -> tuple[int, int, tuple[int, ...], list[tuple[int, int]]]:
+        """(truth alleles kept, non-ref candidate alleles, combination, kept (record, allele)) for one haplotype."""
+        for k in range(len(hap), -1, -1):
+            found = None
+            for subset in itertools.combinations(hap, k):
+                if subset not in truth_seqs:
+                    truth_seqs[subset] = apply_alleles(window, lo, [recs[ri].changes[g] for ri, g in subset])
+                seq = truth_seqs[subset]
+                if seq is not None and seq in seqs and (found is None or seqs[seq][0] < found[1]):
+                    found = (k, seqs[seq][0], seqs[seq][1], list(subset))
+            if found is not None:
+                return found
+        raise AssertionError("the reference haplotype always matches")  # k = 0: no changes, all candidates ref
+
+    gts = [ra.record.gt for ra in recs]
+    unphased = [i for i, ra in enumerate(recs) if not ra.record.phased and gts[i][0] != gts[i][1]]
+    phased_het = any(ra.record.phased and gts[i][0] != gts[i][1] for i, ra in enumerate(recs))
+    free = unphased if phased_het else unphased[1:]  # swapping both haplotypes changes nothing
+    best = None
+    for flips in itertools.product((False, True), repeat=len(free)):
+        flip = {i for i, f in zip(free, flips) if f}
+        haps = [[(i, ra.record.gt[1 - h if i in flip else h]) for i, ra in enumerate(recs)] for h in (0, 1)]
+        haps = [[(i, g) for i, g in hap if g in recs[i].changes] for hap in haps]
+        res = [best_for(hap) for hap in haps]
+        score = (res[0][0] + res[1][0], -(res[0][1] + res[1][1]))
+        if best is None or score > best[0]:
+            best = (score, res)
+    _, res = best
+    kept = {key for r in res for ri, g in r[3] for key in recs[ri].keys[g]}
+    return (res[0][2], res[1][2]), kept

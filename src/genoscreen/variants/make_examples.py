@@ -23,7 +23,7 @@ from genoscreen.common.logging import progress
 from genoscreen.variants import examples as ex
 from genoscreen.variants.candidates import (CandidateThresholds, ReadFilters, alt_subsets, collect_reads,
                                             find_candidates)
-from genoscreen.variants.labels import Truth
+from genoscreen.variants.labels import Truth, genotype_label
 from genoscreen.variants.normalize import RefSeq
 from genoscreen.variants.pileup import build_tensor, check_channels, ref_window_codes, select_reads
 from genoscreen.variants.pileup_config import PileupConfig
@@ -131,25 +131,25 @@ def _work(region: Region) -> tuple[dict[str, np.ndarray], list[tuple], int]:
         return ex.empty_arrays(p.config), [], 0
     cands = find_candidates(rows, region, refseq, p.filters, p.thresholds)
     matched: set[tuple] = set()  # truth alleles some candidate explains (by key or haplotype)
+    copies: list[tuple[int, ...] | None] = [None] * len(cands)
     if p.truth is not None:
-        for c in cands:
-            for a in range(1, len(c.alts) + 1):
-                p.truth.label(c, (a,), refseq, matched)
-        cands = [c for c in cands if p.truth.is_confident(c)]
+        copies = p.truth.label_candidates(cands, refseq, matched)  # nearby candidates labelled together
+        keep = [i for i, c in enumerate(cands) if p.truth.is_confident(c)]
+        cands, copies = [cands[i] for i in keep], [copies[i] for i in keep]
     if not cands:
         return ex.empty_arrays(p.config), sorted(matched), 0
     W = p.config.width
     ref_str = refseq.fetch(region.contig, region.start - W, region.end + W)
     offset = max(0, region.start - W)
     tensors, labels, pos, refs, alts, idxs, depths, ads = [], [], [], [], [], [], [], []
-    for c in cands:
+    for c, cp in zip(cands, copies):
         reads = select_reads(rows, c.contig, c.pos, p.config.max_reads, np.concatenate(c.supporters))
         window = ref_window_codes(ref_str, offset, c.pos, W)
         alt_str = ",".join(c.alts)
         ad = ",".join(map(str, c.allele_counts))
         for subset in alt_subsets(len(c.alts)):
             tensors.append(build_tensor(rows, window, c, subset, p.config, reads))
-            labels.append(p.truth.label(c, subset, refseq) if p.truth is not None else -1)
+            labels.append(genotype_label(cp, subset) if cp is not None else -1)
             pos.append(c.pos + 1)
             refs.append(c.ref)
             alts.append(alt_str)
