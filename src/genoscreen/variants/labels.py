@@ -25,7 +25,7 @@ from genoscreen.variants.normalize import Allele, RefSeq, TruthRecord, normalize
 from genoscreen.variants.regions import ContigMap, IntervalSet, Region
 
 HAPLOTYPE_PAD = 10  # candidates and truth records closer than this (bp) are labelled together
-MAX_RECORDS = 6  # truth records per cluster; larger clusters are left to key matching
+MAX_RECORDS = 6  # truth records per enumeration; beyond: each candidate alone, then key matching
 MAX_CANDIDATES = 8  # candidates per cluster; larger clusters label each candidate alone
 MAX_ASSIGNMENTS = 3 ** 6  # candidate allele combinations per haplotype (product of 1 + alts); beyond: each alone
 
@@ -165,6 +165,8 @@ class Truth:
 
     def _label_cluster(self, contig: str, cands: list[Candidate], recs: list[_RecordAlleles], refseq: RefSeq,
                        matched: set) -> list[tuple[int, ...]]:
+        """Per-alt copies for one cluster: by key when every truth allele has its candidate, else by haplotype
+        assignment (each candidate alone when the cluster is too big to enumerate)."""
         truth_copies: dict[tuple, int] = {}
         for ra in recs:
             for g, keys in ra.keys.items():
@@ -176,9 +178,9 @@ class Truth:
             if key in self.alleles:
                 matched.add(key)
         by_key = [tuple(truth_copies.get((contig, *k), 0) for k in c.alt_keys) for c in cands]
-        if truth_copies.keys() <= cand_keys or len(recs) > MAX_RECORDS:
+        if truth_copies.keys() <= cand_keys:
             return by_key
-        if len(cands) > 1 and (len(cands) > MAX_CANDIDATES or
+        if len(cands) > 1 and (len(recs) > MAX_RECORDS or len(cands) > MAX_CANDIDATES or
                                math.prod(1 + len(c.alts) for c in cands) > MAX_ASSIGNMENTS):
             out = []
             for c in cands:  # too many together: each candidate with the truth records near it
@@ -186,7 +188,7 @@ class Truth:
                 near = [ra for ra in recs if ra.end >= s - HAPLOTYPE_PAD and ra.start <= e + HAPLOTYPE_PAD]
                 out.append(self._label_cluster(contig, [c], near, refseq, matched)[0] if near else by_key[len(out)])
             return out
-        best = _best_assignment(contig, cands, recs, refseq)
+        best = _best_assignment(contig, cands, recs, refseq) if len(recs) <= MAX_RECORDS else None
         if best is None:
             return by_key
         assignment, kept = best

@@ -185,3 +185,12 @@ def test_unphased_het_is_tried_on_either_side_of_a_phased_het(refseq):
     assert got == [(1,)] and missing == {"SNP": 0, "INDEL": 0}
     both_phased = truth_of(refseq, [dataclasses.replace(r, phased=True) for r in recs])
     assert run(both_phased, [c], refseq) == ([(0,)], {"SNP": 1, "INDEL": 1})
+
+
+def test_too_many_truth_records_fall_back_to_each_candidate_alone(refseq):
+    snps = [rec(Q + i, SEQ[Q + i], ("A" if SEQ[Q + i] != "A" else "C",), (1, 1)) for i in (8, 14, 20, 26, 32)]
+    truth = truth_of(refseq, [rec(Q + 1, "AT", ("A",), (0, 1)), rec(Q + 3, "TA", ("T",), (0, 1))] + snps)
+    noise = cand(refseq, Q + 38, SEQ[Q + 38], ["A" if SEQ[Q + 38] != "A" else "C"])
+    got, missing = run(truth, [cand(refseq, Q + 2, "TTA", ["T"]), noise], refseq)  # one cluster of 7 records
+    assert len(truth.records["c"]) > labels.MAX_RECORDS
+    assert got == [(1,), (0,)] and missing == {"SNP": 5, "INDEL": 0}
