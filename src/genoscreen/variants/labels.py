@@ -18,7 +18,7 @@ import dataclasses
 import itertools
 import math
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from genoscreen.variants.candidates import Candidate
 from genoscreen.variants.normalize import Allele, RefSeq, TruthRecord, normalize_allele, read_alleles
@@ -132,22 +132,15 @@ class Truth:
         for contig, idx in by_contig.items():
             spans = [_cand_span(cands[i]) for i in idx]
             recs = self._records_near(contig, min(s for s, _ in spans), max(e for _, e in spans), refseq)
-            items = sorted([(s, e, "c", i) for (s, e), i in zip(spans, idx)] +
-                           [(r.start, r.end, "t", k) for k, r in enumerate(recs)])
-            cluster: list[tuple] = []
-            end = -math.inf
-            for item in items + [(math.inf, math.inf, "", -1)]:
-                if item[0] > end + HAPLOTYPE_PAD and cluster:
-                    ci = [i for _, _, kind, i in cluster if kind == "c"]
-                    if ci:
-                        copies = self._label_cluster(contig, [cands[i] for i in ci],
-                                                     [recs[k] for _, _, kind, k in cluster if kind == "t"],
-                                                     refseq, matched)
-                        for i, cp in zip(ci, copies):
-                            out[i] = cp
-                    cluster = []
-                cluster.append(item)
-                end = max(end, item[1]) if len(cluster) > 1 else item[1]
+            items = [(s, e, "c", i) for (s, e), i in zip(spans, idx)] + \
+                    [(r.start, r.end, "t", k) for k, r in enumerate(recs)]
+            for cluster in _clusters(items):
+                ci = [i for _, _, kind, i in cluster if kind == "c"]
+                if ci:
+                    copies = self._label_cluster(contig, [cands[i] for i in ci],
+                                                 [recs[k] for _, _, kind, k in cluster if kind == "t"], refseq, matched)
+                    for i, cp in zip(ci, copies):
+                        out[i] = cp
         return out
 
     def _records_near(self, contig: str, start: int, end: int, refseq: RefSeq) -> list[_RecordAlleles]:
@@ -208,6 +201,20 @@ class Truth:
 
     def missing(self, matched: set[tuple]) -> list[Allele]:
         return [a for k, a in self.alleles.items() if k not in matched]
+
+
+def _clusters(items: list[tuple]) -> Iterator[list[tuple]]:
+    """Group (start, end, ...) items into runs where each starts within HAPLOTYPE_PAD of the run's end so far."""
+    cluster: list[tuple] = []
+    end = 0
+    for item in sorted(items):
+        if cluster and item[0] > end + HAPLOTYPE_PAD:
+            yield cluster
+            cluster = []
+        end = max(end, item[1]) if cluster else item[1]
+        cluster.append(item)
+    if cluster:
+        yield cluster
 
 
 def _cand_span(c: Candidate) -> tuple[int, int]:
