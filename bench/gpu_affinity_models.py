@@ -171,6 +171,9 @@ def main() -> int:
             if choice is None:
                 continue
             selection[ds][name] = {**choice, "setting": settings[ds][name]}
+            if len(summary["folds"]) < args.folds:  # a setting the deadline cut short is reported, not chosen
+                selection[ds][name]["incomplete"] = True
+                continue
             if best is None or choice["ci_mean"] > selection[ds][best]["ci_mean"]:
                 best = name
         selection[f"{ds}_choice"] = best
