@@ -5,18 +5,25 @@ often soft-clipped, or written with a shifted gap and mismatches: the indel neve
 over many representations that each stay under the candidate thresholds. In windows with such evidence (soft
 clips, indel CIGARs that are scattered or under the candidate fraction), `realign_reads`
 
-1. anchors the window in the reads by its flanking reference k-mers (unique in the window's neighbourhood) and
-   takes each read's sequence between them: reads that span the window give its haplotypes whatever bwa made of
-   them. Sequences seen in >= `min_reads` reads and >= `min_fraction` of the spanning reads are the candidate
+1. anchors the window in the reads by its flanking reference k-mers (unique in the window's neighbourhood, and
+   clear of positions where enough reads differ from the reference: a flank over a variant would hide the reads
+   that carry it) and takes each read's sequence between them: reads that span the window give its haplotypes
+   whatever bwa made of them; reads that reach one flank give a prefix or suffix, joined where they overlap
+   unambiguously, so a window longer than most reads can span still gets all its haplotypes. Sequences every base
+   of which >= `min_reads` reads (and >= `min_fraction` of the anchored reads) agree with are the candidate
    haplotypes (the reference is always one);
-2. aligns each haplotype to the reference window (affine gaps) to get its indels, placed as one allele each;
+2. aligns each haplotype to the reference window (affine gaps, GATK HaplotypeCaller's scores: a mismatch costs
+   more than a short gap, so indels are written as a caller and a truth set write them) to get its indels, placed
+   as one allele each;
 3. scores every read near the window against the reference and each haplotype (the read end to end, free
    haplotype ends, a small per-base cost for clipping; Biopython's C aligner with bwa-like scores); a read that
    fits a haplotype better than the reference by > `min_gain` and covers one of its indels gets a new alignment:
    its alignment to the haplotype composed with the haplotype's to the reference, when that alignment has no gap
-   of its own and no mismatch where the read had none (realignment never invents or moves substitutions). A read the
-   haplotype explains only in part is credited with the haplotype indels it covers, in place of its own CIGAR
-   indels in the window, and keeps its alignment.
+   of its own and no mismatch where the read had none (realignment never invents or moves substitutions). Every
+   haplotype competes, substitution-only ones too: a read that fits one of those best keeps its alignment rather
+   than moving to an indel haplotype sharing its substitutions. A read the haplotype explains only in part is
+   credited with the haplotype indels it covers, in place of its own CIGAR indels in the window, and keeps its
+   alignment.
 
 The new alignments replace the reads' CIGARs before anything is counted, so candidates, allele depths and every
 pileup channel see realigned reads like any other. Cost is bounded per window (`max_reads`, `max_haplotypes`).
@@ -51,6 +58,7 @@ class RealignOptions:
     max_haplotypes: int = 4  # most-supported non-reference haplotypes kept per window
     min_gain: float = 5.0  # a read moves when it scores more than this higher on a haplotype than on the reference
     max_reads: int = 300  # reads scored per window (deterministic thinning beyond)
+    min_overlap: int = 20  # a prefix and a suffix reads spell are joined where they overlap this much, unambiguously
 
 
 @dataclasses.dataclass
@@ -67,13 +75,19 @@ class ReadSeqs:
     qual: list[bytes]
 
 
+_MAX_JOIN = 24  # longest novel prefixes (and suffixes) tried for joins per window
+
 _SCORES = dict(match_score=1.0, mismatch_score=-4.0, open_gap_score=-7.0, extend_gap_score=-1.0)  # bwa mem: A1 B4 O6 E1
+# haplotype vs reference: GATK HaplotypeCaller's scores (match 200, mismatch -150, gap open -260, extend -11), under
+# which a substitution costs more than a short gap: a haplotype is written with the indels a variant caller (and so
+# a truth set) would give it, not as one indel plus substitutions that a shift of a second indel in a repeat explains
+_HAP_SCORES = dict(match_score=200.0, mismatch_score=-150.0, open_gap_score=-260.0, extend_gap_score=-11.0)
 
 
 def _aligners():
     from Bio.Align import PairwiseAligner
 
-    hap = PairwiseAligner(mode="global", **_SCORES)  # haplotype vs reference window, both end to end
+    hap = PairwiseAligner(mode="global", **_HAP_SCORES)  # haplotype vs reference window, both end to end
     read = PairwiseAligner(mode="global", **_SCORES)  # read end to end (clipping at 1/base) in a longer target
     try:
         read.end_deletion_score, read.end_insertion_score = 0.0, -1.0
@@ -227,6 +241,12 @@ def realign_reads(reads: ReadSeqs, ref_text: str, ref_offset: int, raw_events: d
     def ref(a: int, b: int) -> str:
         return ref_text[max(0, a - ref_offset): max(0, b - ref_offset)]
 
+    busy = np.concatenate([[0], np.cumsum(_busy(reads, raw_events, ref_offset, len(ref_text), opts))])
+
+    def busy_in(a: int, b: int) -> bool:
+        a, b = min(max(0, a - ref_offset), len(ref_text)), min(max(0, b - ref_offset), len(ref_text))
+        return bool(busy[b] > busy[a])
+
     event_keys = sorted(raw_events, key=lambda key: key[0])
     event_pos = [key[0] for key in event_keys]
     pad = max_len + 10
@@ -239,9 +259,11 @@ def realign_reads(reads: ReadSeqs, ref_text: str, ref_offset: int, raw_events: d
         # ... and the sequences reads spell between the window's flanks, which must be unique around it: grow the
         # window until they are (a repeat is then inside it)
         ws, we = ws0, we0
-        while not _unique(ref(ws - max_len, we + max_len), ref(ws - k, ws)) and we - ws <= opts.max_window:
+        while (busy_in(ws - k, ws) or not _unique(ref(ws - max_len, we + max_len), ref(ws - k, ws))) \
+                and we - ws <= opts.max_window:
             ws -= 1
-        while not _unique(ref(ws - max_len, we + max_len), ref(we, we + k)) and we - ws <= opts.max_window:
+        while (busy_in(we, we + k) or not _unique(ref(ws - max_len, we + max_len), ref(we, we + k))) \
+                and we - ws <= opts.max_window:
             we += 1
         lo, hi_ref = min(ws, ws0) - pad, max(we, we0) + pad
         if lo < ref_offset or hi_ref > ref_end:
@@ -265,23 +287,24 @@ def realign_reads(reads: ReadSeqs, ref_text: str, ref_offset: int, raw_events: d
                 seq = ref_full[:cut] + ref_full[cut + val:]
                 hap = ([(key, cut, cut)], np.concatenate([ident[:cut], ident[cut + val:]]))
             haps.setdefault(seq, hap)
-        spelled = _spelled(reads, near, ref(ws - k, ws), ref(we, we + k), min_base_quality) \
-            if we - ws <= opts.max_window else Counter()
+        spelled, n_anchored = _spelled(reads, near, ref(ws - k, ws), ref(we, we + k), min_base_quality,
+                                       opts.min_overlap) if we - ws <= opts.max_window else (Counter(), 0)
         ref_win = ref(ws, we)
-        n_spanning = sum(spelled.values())
         for h, c in spelled.most_common(opts.max_haplotypes + 1):
-            if h == ref_win or c < opts.min_reads or c < opts.min_fraction * n_spanning:
+            if h == ref_win or c < opts.min_reads or c < opts.min_fraction * n_anchored:
                 continue
             seq = ref(lo, ws - k) + ref(ws - k, ws) + h + ref(we, we + k) + ref(we + k, hi_ref)
             if seq not in haps:
                 left, right = ref(ws - k, ws), ref(we, we + k)
                 indels, ext = _hap_indels(hap_aligner, left + ref_win + right, left + h + right, ws - k, ws - k - lo)
                 haps[seq] = (indels, np.concatenate([ident[:ws - k - lo], ext, ident[we + k - lo:]]))
-        log.debug("window %d-%d (%d-%d): %d reads spelled %s; haplotype indels %s", ws0, we0, ws, we, n_spanning,
-                  spelled.most_common(4), [v[0] for v in haps.values()])
-        hap_seqs = [h for h, (indels, _) in haps.items() if indels]
-        if not hap_seqs:
+        log.debug("window %d-%d (%d-%d): %d reads anchored, spelled %s; haplotype indels %s", ws0, we0, ws, we,
+                  n_anchored,                  spelled.most_common(4), [v[0] for v in haps.values()])
+        if not any(indels for indels, _ in haps.values()):
             continue
+        # every read-backed haplotype competes, substitution-only ones too: a read that fits one best keeps its
+        # alignment rather than moving to an indel haplotype that shares its substitutions
+        hap_seqs = [h for h in haps if h != ref_full]
         shift = [len(h) - len(ref_full) for h in hap_seqs]
         for r in near[_edited_near(reads, near, min(ws, ws0) - 20, max(we, we0) + 20, opts.min_gain)].tolist():
             if r in moved:  # already explained by a haplotype of an earlier window
@@ -325,6 +348,26 @@ def realign_reads(reads: ReadSeqs, ref_text: str, ref_offset: int, raw_events: d
     return out
 
 
+def _busy(reads: ReadSeqs, raw_events: dict[tuple, set], offset: int, length: int, opts: RealignOptions
+          ) -> np.ndarray:
+    """bool [length]: reference positions (from `offset`) where enough reads differ from the reference that their
+    haplotype could pass `min_reads` / `min_fraction`: a mismatch there, a deleted base, or an insertion after it
+    (the base on each side). A window's flanks must avoid them: reads carrying the change would not contain the
+    flank, so the haplotype they spell would go unseen."""
+    depth = np.zeros(length + 1, dtype=np.int64)
+    np.add.at(depth, np.clip(reads.start - offset, 0, length), 1)
+    np.add.at(depth, np.clip(reads.end - offset, 0, length), -1)
+    depth = np.cumsum(depth)[:length]
+    rows, cols = np.nonzero(reads.mismatch)
+    at = reads.start[rows] + cols - offset
+    diff = np.bincount(at[(at >= 0) & (at < length)], minlength=length)
+    for (anchor, kind, val), readers in raw_events.items():
+        a = anchor - offset
+        span = slice(max(0, a + 1), max(0, a + 1 + val)) if kind == "D" else slice(max(0, a), max(0, a + 2))
+        diff[span] += len(readers)
+    return (diff >= opts.min_reads) & (diff >= opts.min_fraction * depth)
+
+
 def _edited_near(reads: ReadSeqs, rows: np.ndarray, lo: int, hi: int, min_gain: float) -> np.ndarray:
     """Which of `rows` have a mismatch, indel or soft clip in [lo, hi) and could move: the others fit the reference
     there, and a read with m mismatches and no gap or clip at all scores within 5 m of the best (match 1,
@@ -360,19 +403,67 @@ def _covered(aligner, hap: str, a: int, b: int, read: str, indels: list[tuple[tu
     return out
 
 
-def _spelled(reads: ReadSeqs, rows: np.ndarray, left: str, right: str, min_base_quality: int) -> Counter:
-    """How many reads spell each sequence between the flanks `left` and `right` (each found once in the read),
-    counting reads whose bases there all pass `min_base_quality`."""
-    out: Counter = Counter()
+def _spelled(reads: ReadSeqs, rows: np.ndarray, left: str, right: str, min_base_quality: int, min_overlap: int
+             ) -> tuple[Counter, int]:
+    """The sequences reads spell between the flanks `left` and `right` (each found once in a read), with their
+    support, and the number of reads that spell some of it.
+
+    A read with both flanks spells the whole sequence; a read with one flank (or a base under `min_base_quality`
+    between them) spells a prefix or suffix of it, up to its end or that base. Where a window is long for the reads,
+    a haplotype may be spelled by no single read, so prefixes and suffixes no whole sequence explains are joined
+    where they overlap by >= `min_overlap` bases at exactly one offset (a repeat they both end in leaves its length
+    open: no join). A sequence's support is the fewest reads consistent with it over any of its bases."""
     k = len(left)
+    low_q = bytes(0 if v < min_base_quality else 1 for v in range(256))
+    whole: Counter = Counter()
+    prefixes: Counter = Counter()
+    suffixes: Counter = Counter()
     for r in rows.tolist():
         s = reads.seq[r]
         i = s.find(left)
-        if i < 0 or s.find(left, i + 1) >= 0:
+        if i >= 0 and s.find(left, i + 1) >= 0:
+            i = -1
+        j = s.find(right, i + k if i >= 0 else 0)
+        if j >= 0 and s.find(right, j + 1) >= 0:
+            j = -1
+        if i < 0 and j < 0:
             continue
-        j = s.find(right, i + k)
-        if j < 0 or s.find(right, j + 1) >= 0:
-            continue
-        if min(reads.qual[r][i:j + k], default=0) >= min_base_quality:
-            out[s[i + k:j]] += 1
-    return out
+        ok = reads.qual[r].translate(low_q)
+        if i >= 0:
+            bad = ok.find(0, i, j + k if j >= 0 else len(s))
+            if j >= 0 and bad < 0:
+                whole[s[i + k:j]] += 1
+            elif (bad if bad >= 0 else len(s)) > i + k:
+                prefixes[s[i + k: bad if bad >= 0 else len(s)]] += 1
+        elif j >= 0:
+            bad = ok.rfind(0, 0, j + k)
+            if bad + 1 < j:
+                suffixes[s[bad + 1:j]] += 1
+    n_anchored = sum(whole.values()) + sum(prefixes.values()) + sum(suffixes.values())
+    # joins of the prefixes and suffixes that no whole sequence explains
+    novel_p = [p for p in prefixes if len(p) >= min_overlap and not any((h + right).startswith(p) for h in whole)]
+    novel_s = [x for x in suffixes if len(x) >= min_overlap and not any((left + h).endswith(x) for h in whole)]
+    haps = set(whole)
+    for p in sorted(novel_p, key=len, reverse=True)[:_MAX_JOIN]:
+        for x in sorted(novel_s, key=len, reverse=True)[:_MAX_JOIN]:
+            joins, at = [], p.find(x[:min_overlap])
+            while at >= 0 and len(joins) < 2:
+                if len(x) >= len(p) - at and x.startswith(p[at:]):
+                    joins.append(p[:at] + x)
+                at = p.find(x[:min_overlap], at + 1)
+            if len(joins) == 1:
+                haps.add(joins[0])
+    out: Counter = Counter()
+    for h in haps:
+        cover = np.zeros(len(h) + 1, dtype=np.int64)
+        cover[0] += whole.get(h, 0)
+        full, back = h + right, left + h
+        for p, c in prefixes.items():
+            if full.startswith(p):
+                cover[0] += c
+                cover[min(len(p), len(h))] -= c
+        for x, c in suffixes.items():
+            if back.endswith(x):
+                cover[max(0, len(h) - len(x))] += c
+        out[h] = int(np.cumsum(cover)[:len(h)].min()) if h else whole.get(h, 0)
+    return out, n_anchored
