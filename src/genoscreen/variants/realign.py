@@ -256,15 +256,19 @@ def realign_reads(reads: ReadSeqs, ref_text: str, ref_offset: int, raw_events: d
         found = [key for key in event_keys[bisect.bisect_left(event_pos, ws0 - 1): bisect.bisect_left(event_pos, we0)]
                  if raw_events[key]]
         found.sort(key=lambda key: -len(raw_events[key]))
-        # ... and the sequences reads spell between the window's flanks, which must be unique around it: grow the
-        # window until they are (a repeat is then inside it)
-        ws, we = ws0, we0
-        while (busy_in(ws - k, ws) or not _unique(ref(ws - max_len, we + max_len), ref(ws - k, ws))) \
-                and we - ws <= opts.max_window:
-            ws -= 1
-        while (busy_in(we, we + k) or not _unique(ref(ws - max_len, we + max_len), ref(we, we + k))) \
-                and we - ws <= opts.max_window:
-            we += 1
+        # ... and the sequences reads spell between the window's flanks, which must be unique around it and clear
+        # of read variation: grow the window until they are (a repeat, a nearby variant is then inside it); where
+        # that takes more than max_window, flanks that are only unique
+        for quiet in (busy_in, lambda a, b: False):
+            ws, we = ws0, we0
+            while (quiet(ws - k, ws) or not _unique(ref(ws - max_len, we + max_len), ref(ws - k, ws))) \
+                    and we - ws <= opts.max_window:
+                ws -= 1
+            while (quiet(we, we + k) or not _unique(ref(ws - max_len, we + max_len), ref(we, we + k))) \
+                    and we - ws <= opts.max_window:
+                we += 1
+            if we - ws <= opts.max_window:
+                break
         lo, hi_ref = min(ws, ws0) - pad, max(we, we0) + pad
         if lo < ref_offset or hi_ref > ref_end:
             continue
