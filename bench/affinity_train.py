@@ -79,6 +79,10 @@ def main() -> None:
     parser.add_argument("--steps-pair", type=int, default=2, help="timed steps with per-pair encoding")
     parser.add_argument("--accuracy-epochs", type=int, default=2,
                         help="epochs each mode trains for the accuracy check (0 = timing only)")
+    parser.add_argument("--block-epochs", type=int, default=0,
+                        help="block batching trains this many epochs in the accuracy check (default: as many as "
+                             "per-pair), to find when it reaches per-pair's accuracy")
+    parser.add_argument("--monitor-every", type=int, default=5, help="held-out fold scored every N epochs")
     parser.add_argument("--accuracy-targets", type=int, default=0,
                         help="accuracy check on the pairs of the first N targets only (0 = all; use ~30 on a CPU)")
     parser.add_argument("--seed", type=int, default=0)
@@ -86,6 +90,8 @@ def main() -> None:
                         help="config override, as for `genoscreen affinity train` (e.g. --set max_batch_targets=6)")
     parser.add_argument("--out", help="write the figures as JSON here")
     args = parser.parse_args()
+    if args.accuracy_epochs % args.monitor_every:
+        parser.error("--accuracy-epochs must be a multiple of --monitor-every (the comparison reads that epoch)")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
 
     config = get_preset(args.preset, seed=args.seed, **parse_overrides(args.set))
@@ -109,17 +115,30 @@ def main() -> None:
           f"epoch {pair['epoch_s']:.2f} s, {pair['sequences_encoded_per_step']} sequences encoded/step")
     print(f"speedup {result['speedup']:.1f}", flush=True)
     if args.accuracy_epochs > 0:
-        result["accuracy"] = accuracy(config, data, args)
-        acc = result["accuracy"]
-        print(f"accuracy after {acc['epochs']} epochs (train folds 0-3, {acc['train_pairs']} pairs; CV fold 4, "
-              f"{acc['fold4_pairs']} pairs): block CI {acc['block']['ci']:.4f} MSE {acc['block']['mse']:.4f} | "
-              f"per-pair CI {acc['pair']['ci']:.4f} MSE {acc['pair']['mse']:.4f}")
+        result["accuracy"] = acc = accuracy(config, data, args)
+        n = acc["epochs"]
+        b, p = acc["block"]["curve"][n], acc["pair"]["curve"][n]
+        print(f"accuracy after {n} epochs (train folds 0-3, {acc['train_pairs']} pairs; CV fold 4, "
+              f"{acc['fold4_pairs']} pairs): block CI {b['ci']:.4f} MSE {b['mse']:.4f} | "
+              f"per-pair CI {p['ci']:.4f} MSE {p['mse']:.4f}")
+        # Time to the same accuracy: the first scored epoch at which each mode reaches per-pair's CI after n epochs.
+        goal = p["ci"]
+        first = {m: next((e for e, r in sorted(acc[m]["curve"].items()) if r["ci"] >= goal), None) for m in ("block", "pair")}
+        acc["same_accuracy"] = {"ci": goal, "epochs_block": first["block"], "epochs_pair": first["pair"]}
+        if first["block"] is not None:
+            acc["same_accuracy"]["speedup"] = result["speedup"] * first["pair"] / first["block"]
+            print(f"CI {goal:.4f}: per-pair after {first['pair']} epochs, block batching after {first['block']}: "
+                  f"speedup at the same accuracy {acc['same_accuracy']['speedup']:.1f}")
+        else:
+            print(f"CI {goal:.4f}: per-pair after {first['pair']} epochs; block batching did not reach it in "
+                  f"{max(acc['block']['curve'])} epochs")
     if args.out:
         Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
 
 
 def accuracy(config, data, args) -> dict:
-    """Both modes train the same epochs on folds 0-3 and are scored on CV fold 4."""
+    """Both modes train on folds 0-3 (block batching optionally longer) and are scored on CV fold 4 every
+    --monitor-every epochs (and at the last epoch); returns the curves."""
     acc_data = data
     if args.accuracy_targets:
         keep = np.flatnonzero(data.pair_target < args.accuracy_targets)
@@ -127,10 +146,12 @@ def accuracy(config, data, args) -> dict:
     train_idx, val_idx = T.fold_indices(acc_data, [0, 1, 2, 3]), T.fold_indices(acc_data, [4])
     out = {"epochs": args.accuracy_epochs, "train_pairs": int(len(train_idx)), "fold4_pairs": int(len(val_idx))}
     for mode in ("block", "pair"):
-        fit = T.fit(config, acc_data, train_idx, epochs=args.accuracy_epochs, mode=mode)
-        metrics = evaluate(acc_data.labels[val_idx], T.predict(fit.model, acc_data.subset(val_idx)), config.aupr_threshold)
-        out[mode] = {"ci": metrics["ci"], "mse": metrics["mse"], "train_wall_s": round(fit.wall_s, 1)}
-        log.info("%s after %d epochs: CV fold 4 CI %.4f MSE %.4f", mode, args.accuracy_epochs, metrics["ci"], metrics["mse"])
+        epochs = max(args.block_epochs, args.accuracy_epochs) if mode == "block" else args.accuracy_epochs
+        fit = T.fit(config, acc_data, train_idx, epochs=epochs, mode=mode, monitor_index=val_idx,
+                    monitor_every=args.monitor_every)
+        curve = {h["epoch"]: {"ci": h["monitor_ci"], "mse": h["monitor_mse"]} for h in fit.history if "monitor_ci" in h}
+        out[mode] = {"curve": curve, "train_wall_s": round(fit.wall_s, 1)}
+        log.info("%s: CV fold 4 CI by epoch %s", mode, {e: round(r["ci"], 4) for e, r in curve.items()})
     return out
 
 
