@@ -39,11 +39,12 @@ def test_short_training_on_davis_slice(shared):
     config = get_preset("test")
     data, _, _ = _load(shared, "davis", "test")
     data = data.subset(np.flatnonzero(data.pair_target < 8))  # 8 kinases x 68 drugs
-    result = T.fit(config, data, T.fold_indices(data, [0, 1, 2, 3]), epochs=3,
-                   monitor_index=T.fold_indices(data, [4]), monitor_every=1)
+    result = T.fit(config, data, T.fold_indices(data, [0, 1, 2, 3]), epochs=20,
+                   monitor_index=T.fold_indices(data, [4]), monitor_every=5)
     mses = [h["train_mse"] for h in result.history]
-    assert mses[-1] < mses[0]
-    # better than chance at ranking the held-out CV fold (the output starts at the mean label, so MSE barely moves
-    # in three epochs of this tiny model)
-    assert result.history[-1]["monitor_ci"] > 0.55
+    # the output starts at the mean label, so the tiny model's loss moves slowly at first, then falls
+    assert mses[-1] < 0.8 * mses[0]
+    # and it ranks the held-out CV fold better than chance (0.65 at 20 epochs when written)
+    cis = [h["monitor_ci"] for h in result.history if "monitor_ci" in h]
+    assert cis[-1] > 0.62 and cis[-1] > cis[0]
     assert np.isfinite(T.predict(result.model, data)).all()
