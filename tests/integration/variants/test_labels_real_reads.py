@@ -6,18 +6,10 @@ import numpy as np
 from genoscreen.variants.examples import read_examples
 from genoscreen.variants.make_examples import make_examples
 from genoscreen.variants.pileup_config import PRESETS
+from tests.integration.variants.dev_data import CONF, DEV, REF, TRUTH, recall
 
-DEV = ("genomics", "dev")
 BAM = "HG001.chr20.10_10p1mb_sorted.bam"  # contig "20"
-REF = "ucsc.hg19.chr20.unittest.fasta.gz"  # contig "chr20"
-TRUTH = "HG001_GIAB_v3.3.2.chr20_9995000_10045000.vcf.gz"
-CONF = "HG001_confident_subset.chr20_10000846_10010531.bed"
 REGION = "chr20:10000001-10010000"
-
-
-def _recall(summary, kind):
-    n = summary["truth"][kind]
-    return (n - summary["truth_without_candidate"][kind]) / n
 
 
 def test_2x151_candidate_recall_counts_combined_events(shared, tmp_path):
@@ -31,8 +23,8 @@ def test_2x151_candidate_recall_counts_combined_events(shared, tmp_path):
     s = make_examples(d / BAM, d / REF, tmp_path / "ex", regions=REGION, truth=d / TRUTH, contig_map="20=chr20",
                       config=PRESETS["test"])
     assert s["truth"]["INDEL"] >= 10 and s["truth"]["SNP"] >= 50
-    assert _recall(s, "SNP") == 1.0
-    assert _recall(s, "INDEL") == 1.0
+    assert recall(s, "SNP") == 1.0
+    assert recall(s, "INDEL") == 1.0
     ex = read_examples(tmp_path / "ex")
     # the het-alt locus in the repeat (an insertion on one haplotype, a SNP on the other): one copy of each alt,
     # two of the pair

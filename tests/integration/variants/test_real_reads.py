@@ -11,17 +11,9 @@ from genoscreen.variants.examples import FIELDS, read_examples
 from genoscreen.variants.make_examples import make_examples
 from genoscreen.variants.pileup_config import PRESETS
 from genoscreen.variants.realign import RealignOptions
+from tests.integration.variants.dev_data import CONF, DEV, REF, TRUTH, recall
 
-DEV = ("genomics", "dev")
 BAM = "NA12878_S1.chr20.10_10p045mb.bam"
-REF = "ucsc.hg19.chr20.unittest.fasta.gz"
-TRUTH = "HG001_GIAB_v3.3.2.chr20_9995000_10045000.vcf.gz"
-CONF = "HG001_confident_subset.chr20_10000846_10010531.bed"
-
-
-def _recall(summary, kind):
-    n = summary["truth"][kind]
-    return (n - summary["truth_without_candidate"][kind]) / n
 
 
 def test_dev_candidate_recall_inside_confident_bed(shared, tmp_path):
@@ -29,7 +21,7 @@ def test_dev_candidate_recall_inside_confident_bed(shared, tmp_path):
     s = make_examples(d / BAM, d / REF, tmp_path / "ex", regions="chr20:10000001-10045000", truth=d / TRUTH,
                       confident_bed=d / CONF, config=PRESETS["test"])
     assert s["truth"]["SNP"] >= 40 and s["truth"]["INDEL"] >= 4
-    assert _recall(s, "SNP") >= 0.99 and _recall(s, "INDEL") >= 0.95
+    assert recall(s, "SNP") >= 0.99 and recall(s, "INDEL") >= 0.95
     labels = read_examples(tmp_path / "ex")["label"]
     assert set(np.unique(labels)) <= {0, 1, 2} and (labels > 0).sum() >= s["truth"]["SNP"]
 
@@ -42,8 +34,8 @@ def test_dev_candidate_recall_over_the_read_covered_region(shared, tmp_path):
                   shard_size=15_000)
     s = make_examples(d / BAM, d / REF, tmp_path / "ex", **kwargs)
     assert s["truth"]["INDEL"] >= 20
-    assert _recall(s, "SNP") == 1.0
-    assert _recall(s, "INDEL") >= 0.95
+    assert recall(s, "SNP") == 1.0
+    assert recall(s, "INDEL") >= 0.95
     off = make_examples(d / BAM, d / REF, tmp_path / "off", realign=RealignOptions(enabled=False), **kwargs)
     assert off["truth_without_candidate"]["INDEL"] > s["truth_without_candidate"]["INDEL"]
     assert off["truth_without_candidate"]["SNP"] == 0 and abs(off["candidates"] - s["candidates"]) <= 10
@@ -57,7 +49,7 @@ def test_bam_named_20_against_chr20_reference(shared, tmp_path):
     assert "20" in str(err.value) and "chr20" in str(err.value) and "--contig-map 20=chr20" in str(err.value)
     s = make_examples(bam, d / REF, tmp_path / "ex", regions="chr20:10000001-10010000", truth=d / TRUTH,
                       confident_bed=d / CONF, contig_map="20=chr20", config=PRESETS["test"])
-    assert s["candidates"] > 20 and _recall(s, "SNP") >= 0.99
+    assert s["candidates"] > 20 and recall(s, "SNP") >= 0.99
 
 
 def test_fixture_tiny_bam_finds_every_giab_snp(shared, tmp_path):
