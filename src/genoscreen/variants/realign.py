@@ -291,19 +291,20 @@ def realign_reads(reads: ReadSeqs, ref_text: str, ref_offset: int, raw_events: d
                 seq = ref_full[:cut] + ref_full[cut + val:]
                 hap = ([(key, cut, cut)], np.concatenate([ident[:cut], ident[cut + val:]]))
             haps.setdefault(seq, hap)
-        spelled, n_anchored = _spelled(reads, near, ref(ws - k, ws), ref(we, we + k), min_base_quality,
+        left, right = ref(ws - k, ws), ref(we, we + k)
+        spelled, n_anchored = _spelled(reads, near, left, right, min_base_quality,
                                        opts.min_overlap) if we - ws <= opts.max_window else (Counter(), 0)
         ref_win = ref(ws, we)
         for h, c in spelled.most_common(opts.max_haplotypes + 1):
             if h == ref_win or c < opts.min_reads or c < opts.min_fraction * n_anchored:
                 continue
-            seq = ref(lo, ws - k) + ref(ws - k, ws) + h + ref(we, we + k) + ref(we + k, hi_ref)
+            seq = ref(lo, ws) + h + ref(we, hi_ref)
             if seq not in haps:
-                left, right = ref(ws - k, ws), ref(we, we + k)
                 indels, ext = _hap_indels(hap_aligner, left + ref_win + right, left + h + right, ws - k, ws - k - lo)
                 haps[seq] = (indels, np.concatenate([ident[:ws - k - lo], ext, ident[we + k - lo:]]))
-        log.debug("window %d-%d (%d-%d): %d reads anchored, spelled %s; haplotype indels %s", ws0, we0, ws, we,
-                  n_anchored,                  spelled.most_common(4), [v[0] for v in haps.values()])
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("window %d-%d (%d-%d): %d reads anchored, spelled %s; haplotype indels %s", ws0, we0, ws, we,
+                      n_anchored, spelled.most_common(4), [v[0] for v in haps.values()])
         if not any(indels for indels, _ in haps.values()):
             continue
         # every read-backed haplotype competes, substitution-only ones too: a read that fits one best keeps its
