@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from genoscreen.common.config import from_json_dict, to_json_dict
 from genoscreen.common.errors import InputError
 
 
@@ -58,7 +59,8 @@ class AffinityConfig:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        """The fields as written to JSON (tuples as lists), so the dict equals its own JSON round trip."""
+        return to_json_dict(self)
 
     @classmethod
     def from_dict(cls, data: dict, source: str = "config") -> "AffinityConfig":
@@ -70,11 +72,7 @@ class AffinityConfig:
                 f"{source}: unknown fields {unknown} / missing fields {missing}; "
                 "the model directory was written by an incompatible version, retrain or re-download it"
             )
-        values = dict(data)
-        for key in ("filters", "dense"):
-            if key in values:
-                values[key] = tuple(int(v) for v in values[key])
-        return cls(**values)
+        return from_json_dict(cls, data)
 
 
 PRESETS: dict[str, AffinityConfig] = {

@@ -406,7 +406,7 @@ def fit(
     if ckpt is not None and ckpt.exists():
         like = {"params": params, "opt": opt_state, "key": key, "best": params}
         state, meta = _load_train_state(ckpt, like)
-        if meta.get("config") != json.loads(json.dumps(config.to_dict())) or meta.get("seed") != seed:
+        if meta.get("config") != config.to_dict() or meta.get("seed") != seed:
             raise InputError(f"{ckpt}: checkpoint was written with another config/seed; delete it or use another --out")
         params, opt_state, key = state["params"], state["opt"], state["key"]
         history, start_epoch, bad_epochs = meta["history"], meta["epoch"], meta["bad_epochs"]

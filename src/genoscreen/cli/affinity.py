@@ -40,13 +40,11 @@ def _add_training(p: argparse.ArgumentParser) -> None:
 
 
 def _config(args):
-    from genoscreen.affinity.configs import get_preset
+    from genoscreen.affinity.configs import get_preset, parse_overrides
 
-    from genoscreen.affinity.configs import parse_overrides
-
+    # get_preset ignores flags left unset (None); --set FIELD=VALUE wins over a flag for the same field
     flags = dict(epochs=args.epochs, seed=args.seed, kernel_drug=args.kernel_drug, kernel_target=args.kernel_target,
                  patience=args.patience)
-    flags = {k: v for k, v in flags.items() if v is not None}
     return get_preset(args.preset, **{**flags, **parse_overrides(args.set)})
 
 
