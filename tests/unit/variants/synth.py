@@ -26,9 +26,10 @@ class Var:
     gt: tuple[int, int]
 
 
-def _genome(seed: int = 7) -> str:
+def random_genome(seed: int = 7, length: int = LENGTH) -> str:
+    """A random ACGT sequence, the same for the same seed."""
     rng = random.Random(seed)
-    return "".join(rng.choice("ACGT") for _ in range(LENGTH))
+    return "".join(rng.choice("ACGT") for _ in range(length))
 
 
 def variants(ref: str) -> list[Var]:
@@ -157,7 +158,7 @@ class Dataset:
 def make_dataset(folder: Path, contig: str = CONTIG, **bam_kwargs) -> Dataset:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    seq = _genome()
+    seq = random_genome()
     vs = variants(seq)
     ref = write_reference(folder / "ref.fa", seq, contig)
     bam = write_bam(folder / "reads.bam", seq, vs, contig=contig, **bam_kwargs)

@@ -16,14 +16,9 @@ from genoscreen.variants.pileup import build_tensor, ref_window_codes, select_re
 from genoscreen.variants.pileup_config import PileupConfig
 from genoscreen.variants.realign import ReadSeqs, RealignOptions, _aligners, _hap_indels, _spelled
 from genoscreen.variants.regions import Region
-from tests.unit.variants.synth import write_reference
+from tests.unit.variants.synth import random_genome, write_reference
 
 CONTIG, LENGTH, READ_LEN = "chrR", 1200, 100
-
-
-def _genome(seed: int) -> str:
-    rng = random.Random(seed)
-    return "".join(rng.choice("ACGT") for _ in range(LENGTH))
 
 
 def _write_bam(path, reads: list[tuple[int, str, list[tuple[int, int]]]]):
@@ -79,7 +74,7 @@ def _clipped_insertion_reads(ref: str) -> list:
 
 
 def test_soft_clipped_insertion_becomes_a_candidate_and_its_reads_support_it(tmp_path):
-    ref = _genome(11)
+    ref = random_genome(11, LENGTH)
     reads = _clipped_insertion_reads(ref)
 
     rows_off, cands_off, _ = _candidates(tmp_path, ref, reads, RealignOptions(enabled=False))
@@ -107,7 +102,7 @@ def test_soft_clipped_insertion_becomes_a_candidate_and_its_reads_support_it(tmp
 
 
 def test_str_insertion_written_in_several_ways_is_one_allele(tmp_path):
-    ref = list(_genome(12))
+    ref = list(random_genome(12, LENGTH))
     ref[500:520] = "CA" * 10  # (CA)10 repeat at 500..519
     ref = "".join(ref)
     hap = ref[:510] + "CA" + ref[510:]
@@ -126,7 +121,7 @@ def test_str_insertion_written_in_several_ways_is_one_allele(tmp_path):
 
 
 def test_clip_that_matches_nothing_gives_no_candidate(tmp_path):
-    ref = _genome(13)
+    ref = random_genome(13, LENGTH)
     rng = random.Random(5)
     reads = _ref_reads(ref, range(300, 900, 4))
     foreign = "".join(rng.choice("ACGT") for _ in range(READ_LEN))  # e.g. a chimeric junction's other side
@@ -140,7 +135,7 @@ def test_clip_that_matches_nothing_gives_no_candidate(tmp_path):
 
 def test_realign_can_be_turned_off_and_leaves_plain_indels_alone(tmp_path):
     """A clean deletion carried in the CIGARs of all its reads gives the same candidate either way."""
-    ref = _genome(14)
+    ref = random_genome(14, LENGTH)
     hap = ref[:700] + ref[703:]
     reads = _ref_reads(ref, range(400, 900, 6))
     for s in range(603, 700, 6):
@@ -154,7 +149,7 @@ def test_realign_can_be_turned_off_and_leaves_plain_indels_alone(tmp_path):
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_error_free_reference_reads_give_nothing(tmp_path, seed):
-    ref = _genome(20 + seed)
+    ref = random_genome(20 + seed, LENGTH)
     rows, cands, _ = _candidates(tmp_path, ref, _ref_reads(ref, range(0, LENGTH - READ_LEN, 3)))
     assert cands == [] and not rows.events
 
@@ -163,7 +158,7 @@ def test_clipped_insertion_next_to_a_homozygous_snp(tmp_path):
     """A hom SNP 10 bp before a soft-clipped het insertion: the window's natural left flank covers the SNP, which
     every read carries, so no read would contain it; the flank must move past the SNP for the insertion to be
     spelled (and the SNP keeps every read)."""
-    ref = _genome(15)
+    ref = random_genome(15, LENGTH)
     snp_at = INS_AT - 10
     alt_base = "A" if ref[snp_at] != "A" else "C"
     sample = ref[:snp_at] + alt_base + ref[snp_at + 1:]  # both haplotypes carry the SNP
@@ -221,7 +216,7 @@ def test_reads_of_a_substitution_only_haplotype_keep_their_alignment(tmp_path):
     """Four hom SNPs around a soft-clipped het insertion: the reference-length haplotype (SNPs only) fits its
     reads better than the insertion haplotype does, though the latter beats the reference on them by more than
     min_gain; they must stay with it, not be credited with the insertion (which would then outnumber its reads)."""
-    ref = _genome(16)
+    ref = random_genome(16, LENGTH)
     sample = list(ref)
     for d in (-9, -5, 4, 8):
         sample[INS_AT + d] = "A" if ref[INS_AT + d] != "A" else "C"
