@@ -40,21 +40,16 @@ def time_mode(config, data, mode: str, steps: int, seed: int) -> dict:
     key = jax.random.PRNGKey(seed)
     tables = jnp.asarray(data.drug_tokens), jnp.asarray(data.target_tokens)
     steps = steps or n_batches
-    reps = np.arange(steps) % n_batches
-    kw = {"graphdef": graphdef, "learning_rate": config.learning_rate, "warmup_steps": config.warmup_steps}
+    # One batch of each padded length first (the compiles), then `steps` batches, through the training loop itself.
+    first_of_each_length = np.unique(plan["target_len"], return_index=True)[1]
     state = params, opt_state, key
     t0 = time.perf_counter()
-    for length in np.unique(plan["target_len"]):  # compile every padded length first
-        b = int(np.flatnonzero(plan["target_len"] == length)[0])
-        batch, target_len = T.batch_at(plan, b)
-        state = T.train_step(*state, *tables, batch, target_len=target_len, **kw)[:3]
+    state = T.run_steps(*state, *tables, {k: v[first_of_each_length] for k, v in plan.items()}, config, graphdef)[:3]
     jax.block_until_ready(state)
     compile_s = time.perf_counter() - t0
+    reps = np.arange(steps) % n_batches
     t0 = time.perf_counter()
-    for r in reps:
-        batch, target_len = T.batch_at(plan, int(r))
-        state = T.train_step(*state, *tables, batch, target_len=target_len, **kw)[:3]
-    jax.block_until_ready(state)
+    jax.block_until_ready(T.run_steps(*state, *tables, {k: v[reps] for k, v in plan.items()}, config, graphdef)[:3])
     per_step = (time.perf_counter() - t0) / steps
     return {
         "mode": mode,
