@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 from genoscreen.variants.candidates import Candidate
-from genoscreen.variants.normalize import Allele, RefSeq, TruthRecord, normalize_allele, read_alleles
+from genoscreen.variants.normalize import (Allele, RefSeq, TruthRecord, is_symbolic, normalize_allele,
+                                           read_alleles)
 from genoscreen.variants.regions import ContigMap, IntervalSet, Region
 
 HAPLOTYPE_PAD = 10  # candidates and truth records closer than this (bp) are labelled together
@@ -226,7 +227,7 @@ def _record_alleles(r: TruthRecord, refseq: RefSeq) -> _RecordAlleles:
     start, end = r.pos, r.end
     for g in sorted(set(r.gt) - {0}):
         alt = r.alleles[g]
-        if alt.startswith("<") or alt in ("*", "."):
+        if is_symbolic(alt):
             continue
         changes[g] = trim_change(r.pos, r.ref, alt)
         keys[g] = [(r.contig, *k) for k in normalize_allele(refseq, r.contig, r.pos, r.ref, alt)]

@@ -55,6 +55,11 @@ def variant_type(ref: str, alt: str) -> str:
     return "SNP" if len(ref) == 1 and len(alt) == 1 else "INDEL"
 
 
+def is_symbolic(alt: str) -> bool:
+    """True for ALT values that are not a sequence (`<DEL>`, `*`, `.`): they take no part in allele matching."""
+    return alt.startswith("<") or alt in ("*", ".")
+
+
 def normalize_allele(refseq: RefSeq, contig: str, pos: int, ref: str, alt: str) -> list[tuple[int, str, str]]:
     """Normalise one REF/ALT pair at 0-based `pos`: trim, left-align indels, split MNPs into SNPs.
 
@@ -188,7 +193,7 @@ def read_alleles(vcf_path: str | Path, fasta, *, contig_map: ContigMap | None = 
                                                bool(rec.samples[sample].phased)))
             for idx, alt in enumerate(rec.alts, 1):
                 copies = sum(1 for g in gt if g == idx)
-                if copies == 0 or alt.startswith("<") or alt in ("*", "."):
+                if copies == 0 or is_symbolic(alt):
                     continue
                 for pos, r, a in normalize_allele(refseq, contig, rec.start, rec.ref, alt):
                     if region_sets is not None and not region_sets.contains_span(contig, pos, pos + len(r)):
