@@ -25,6 +25,9 @@ from pathlib import Path
 
 import pandas as pd
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))  # the lent GPU machine has no editable install
+from genoscreen.affinity.train import with_mean_sd  # noqa: E402
+
 # Candidate settings per dataset: (name, --set overrides). "preset" is the preset as shipped; the kernel sizes are
 # the documented subset of DeepDTA's grid SMILES {4, 6, 8} x protein {4, 8, 12} (issue #2).
 SETTINGS = {
@@ -72,10 +75,7 @@ def merge_folds(folders: list[Path]) -> tuple[dict, pd.DataFrame] | None:
         curves.append(pd.read_csv(folder / "learning_curve.tsv", sep="\t")[["epoch", "ci_mean", "mse_mean"]])
     if not rows:
         return None
-    table = pd.DataFrame(rows)
-    metrics = [c for c in ("ci", "mse", "pearson", "spearman", "rm2", "aupr") if c in table]
-    table = pd.concat([table, pd.DataFrame([{"fold": "mean", **table[metrics].mean().to_dict()},
-                                            {"fold": "sd", **table[metrics].std(ddof=1).to_dict()}])])
+    table = with_mean_sd(pd.DataFrame(rows))
     curve = pd.concat(curves).groupby("epoch").agg(ci_mean=("ci_mean", "mean"), mse_mean=("mse_mean", "mean"),
                                                    n_folds=("ci_mean", "size")).reset_index()
     summary = dict(summary)

@@ -549,12 +549,15 @@ def cross_validate(
                      "stopped": result.stopped, "wall_s": round(result.wall_s, 1)})
         details.append({"fold": k, "history": result.history, "metrics": metrics})
         log.info("CV fold %d: %s", k, " ".join(f"{m}={metrics[m]:.4f}" for m in ("ci", "mse", "rm2", "aupr")))
-    table = pd.DataFrame(rows)
+    return with_mean_sd(pd.DataFrame(rows)), details
+
+
+def with_mean_sd(table: pd.DataFrame) -> pd.DataFrame:
+    """Per-fold metric rows + a "mean" and an "sd" row (the CV table of `affinity cv` and its merges)."""
     metric_cols = [c for c in ("ci", "mse", "pearson", "spearman", "rm2", "aupr") if c in table]
     mean = {"fold": "mean", **{c: float(table[c].mean()) for c in metric_cols}}
     sd = {"fold": "sd", **{c: float(table[c].std(ddof=1)) if len(table) > 1 else float("nan") for c in metric_cols}}
-    table = pd.concat([table, pd.DataFrame([mean, sd])], ignore_index=True)
-    return table, details
+    return pd.concat([table, pd.DataFrame([mean, sd])], ignore_index=True)
 
 
 def learning_curve(details: list[dict]) -> pd.DataFrame:
