@@ -3,7 +3,8 @@ per-pair path (every pair encodes its own drug and protein), same model, same lo
 
     python bench/affinity_train.py [--data ../shared/data/dta/davis] [--preset davis]
 
-Timing: one epoch of folds 0-3 is planned in both modes; after warm-up (compile) calls each mode runs a fixed
+Timing: one epoch of folds 0-3 is planned in both modes (XLA's FLOP count of a step is printed too, a
+hardware-independent ratio); after warm-up (compile) calls each mode runs a fixed
 number of steps (block batching: by default its whole epoch), and the epoch time is steps/epoch x seconds/step. Prints `speedup X` (per-pair epoch time /
 block epoch time). Accuracy: both modes train the same number of epochs on folds 0-3 (optionally only the pairs
 of the first --accuracy-targets targets, to fit a CPU) and are scored on fold 4 (CV fold; nothing is selected on
@@ -47,6 +48,7 @@ def time_mode(config, data, mode: str, steps: int, seed: int) -> dict:
     state = T.run_steps(*state, *tables, {k: v[first_of_each_length] for k, v in plan.items()}, config, graphdef)[:3]
     jax.block_until_ready(state)
     compile_s = time.perf_counter() - t0
+    flops = step_flops(config, graphdef, params, opt_state, key, tables, plan)
     reps = np.arange(steps) % n_batches
     t0 = time.perf_counter()
     jax.block_until_ready(T.run_steps(*state, *tables, {k: v[reps] for k, v in plan.items()}, config, graphdef)[:3])
@@ -60,7 +62,27 @@ def time_mode(config, data, mode: str, steps: int, seed: int) -> dict:
         "first_call_s": round(compile_s, 2),
         "s_per_step": per_step,
         "epoch_s": per_step * n_batches,
+        # XLA's count for one compiled step at the plan's mean padded protein length: a hardware-independent cost
+        "gflop_per_step": flops / 1e9,
+        "gflop_per_epoch": flops * n_batches / 1e9,
     }
+
+
+def step_flops(config, graphdef, params, opt_state, key, tables, plan) -> float:
+    """Floating-point operations of one training step (forward, backward, Adam) as XLA counts them, averaged over
+    the plan's padded protein lengths (one compile per length)."""
+    lengths, counts = np.unique(plan["target_len"], return_counts=True)
+    total = 0.0
+    for length, count in zip(lengths.tolist(), counts.tolist()):
+        batch, _ = T.batch_at(plan, int(np.flatnonzero(plan["target_len"] == length)[0]))
+        compiled = T.train_step.lower(
+            params, opt_state, key, *tables, batch, graphdef=graphdef, target_len=length,
+            learning_rate=config.learning_rate, warmup_steps=config.warmup_steps,
+        ).compile()
+        cost = compiled.cost_analysis()
+        cost = cost[0] if isinstance(cost, (list, tuple)) else cost
+        total += float(cost.get("flops", 0.0)) * count
+    return total / len(plan["target_len"])
 
 
 def main() -> None:
@@ -102,12 +124,15 @@ def main() -> None:
     log.info("per-pair: %s", pair)
     result["timing"] = {"block": block, "pair": pair}
     result["speedup"] = pair["epoch_s"] / block["epoch_s"]
+    result["flop_ratio"] = pair["gflop_per_epoch"] / block["gflop_per_epoch"]
 
     print(f"device {result['device']}; {args.preset} folds 0-3, {train.n_pairs} pairs per epoch")
     print(f"block batching: {block['batches_per_epoch']} steps/epoch, {block['s_per_step'] * 1e3:.1f} ms/step, "
           f"epoch {block['epoch_s']:.2f} s, {block['sequences_encoded_per_step']:.0f} sequences encoded/step")
     print(f"per-pair:       {pair['batches_per_epoch']} steps/epoch, {pair['s_per_step'] * 1e3:.1f} ms/step, "
           f"epoch {pair['epoch_s']:.2f} s, {pair['sequences_encoded_per_step']} sequences encoded/step")
+    print(f"GFLOP per epoch (XLA's count): block {block['gflop_per_epoch']:.0f} ({block['gflop_per_step']:.1f}/step), "
+          f"per-pair {pair['gflop_per_epoch']:.0f} ({pair['gflop_per_step']:.1f}/step): ratio {result['flop_ratio']:.1f}")
     print(f"speedup {result['speedup']:.1f}", flush=True)
     if args.accuracy_epochs > 0:
         result["accuracy"] = acc = accuracy(config, data, args)

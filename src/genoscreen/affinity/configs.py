@@ -45,6 +45,9 @@ class AffinityConfig:
     # block are taken in a random drug order and cut into batches of at most `batch_size` pairs,
     # `max_batch_targets` distinct targets and `max_batch_drugs` distinct drugs (the fixed padded sizes).
     block_targets: int = 1
+    # Order of a block's pairs before it is cut into batches: "drug" (grouped by drug: a batch holds few distinct
+    # drugs) or "random" (a batch holds up to max_batch_drugs distinct drugs, at the same padded cost).
+    block_order: str = "drug"
     max_batch_targets: int = 6
     max_batch_drugs: int = 96
     # Protein length buckets (0 = off): blocks are drawn from targets of similar length (random within each
@@ -121,4 +124,6 @@ def parse_overrides(items: list[str]) -> dict:
             raise InputError(f"--set {item}: {value!r} is not a valid {type(default).__name__}") from None
     if out.get("batching", "block") not in ("block", "pair"):
         raise InputError(f"--set batching={out['batching']}: choose block or pair")
+    if out.get("block_order", "drug") not in ("drug", "random"):
+        raise InputError(f"--set block_order={out['block_order']}: choose drug or random")
     return out

@@ -41,11 +41,20 @@ class CNNBranch(nnx.Module):
 
     def __call__(self, tokens: jax.Array) -> jax.Array:
         mask = (tokens != 0)[..., None].astype(jnp.float32)
-        x = self.embed(tokens) * mask
-        x = jax.nn.relu(self.conv1(x)) * mask
+        x = jax.nn.relu(self.embed_conv1(tokens)) * mask
         x = jax.nn.relu(self.conv2(x)) * mask
         x = jax.nn.relu(self.conv3(x)) * mask
         return jnp.max(x, axis=1)
+
+    def embed_conv1(self, tokens: jax.Array) -> jax.Array:
+        """conv1(embed(tokens) with padding zeroed), computed as a convolution of the one-hot tokens with the
+        per-offset tables E @ W1[k]: the same function (and gradients), but over vocabulary-size (26 / 65) channels
+        instead of the embedding's 128, which makes the first layer several times cheaper to train."""
+        table = self.embed.embedding[...].at[0].set(0.0)  # token 0 is padding: embeds to zero, as the mask does
+        kernel = jnp.einsum("ve,keo->kvo", table, self.conv1.kernel[...])
+        onehot = jax.nn.one_hot(tokens, table.shape[0], dtype=table.dtype)
+        out = jax.lax.conv_general_dilated(onehot, kernel, (1,), "SAME", dimension_numbers=("NWC", "WIO", "NWC"))
+        return out + self.conv1.bias[...]
 
 
 def _dropout(x: jax.Array, rate: float, key: jax.Array | None) -> jax.Array:

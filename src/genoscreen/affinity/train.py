@@ -189,6 +189,10 @@ def plan_epoch(data: AffinityData, config: AffinityConfig, rng: np.random.Genera
     target_block = np.empty(len(data.target_tokens), dtype=np.int64)
     target_block[targets] = np.arange(len(targets)) // config.block_targets
     drug_rank = rng.permutation(int(data.pair_drug.max()) + 1)
+    if config.block_order == "random":
+        drug_rank = np.zeros_like(drug_rank)
+    elif config.block_order != "drug":
+        raise ValueError(f"unknown block order {config.block_order}")
     order = np.lexsort((rng.random(n), drug_rank[data.pair_drug], target_block[data.pair_target]))
     cuts = _pack(order, data.pair_drug, data.pair_target, P, Du, Tu)
     batches = np.split(order, cuts)

@@ -65,3 +65,33 @@ def test_dropout_only_with_key(model):
     np.testing.assert_array_equal(a, b)
     c = model(drugs, targets, key=jax.random.PRNGKey(0))
     assert not np.allclose(a, c)
+
+
+@pytest.mark.parametrize("branch, vocab, kernel", [("drug_branch", 65, 4), ("target_branch", 26, 8)])
+def test_first_layer_equals_embedding_then_convolution(branch, vocab, kernel):
+    """The one-hot form of embedding + conv1 is the published layer pair: same values and same gradients."""
+    from flax import nnx
+
+    module = getattr(build_model(get_preset("davis", kernel_drug=kernel, kernel_target=kernel), seed=1), branch)
+    rng = np.random.default_rng(0)
+    tokens = rng.integers(1, vocab, (3, 40))
+    tokens[0, 25:] = 0  # padding
+    tokens[1, 5:] = 0
+    tokens = jnp.asarray(tokens, dtype=jnp.int32)
+
+    def reference(m):
+        x = m.embed(tokens) * (tokens != 0)[..., None]
+        return m.conv1(x)
+
+    graphdef, params = nnx.split(module, nnx.Param)
+
+    def loss(params, fn):
+        out = fn(nnx.merge(graphdef, params))
+        return (jax.nn.relu(out) ** 2 * jnp.arange(out.shape[-1])).sum(), out
+
+    (l_ref, y_ref), g_ref = jax.value_and_grad(loss, has_aux=True)(params, reference)
+    (l_new, y_new), g_new = jax.value_and_grad(loss, has_aux=True)(params, lambda m: m.embed_conv1(tokens))
+    np.testing.assert_allclose(y_new, y_ref, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(l_new, l_ref, rtol=1e-5)
+    for a, b in zip(jax.tree_util.tree_leaves(g_new), jax.tree_util.tree_leaves(g_ref)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)

@@ -24,9 +24,10 @@ def _pairs_of(plan):
     return sorted(zip(d.tolist(), t.tolist(), plan["y"][mask].tolist()))
 
 
+@pytest.mark.parametrize("block_order", ["drug", "random"])
 @pytest.mark.parametrize("length_bucket", [0, 4])
 @pytest.mark.parametrize("mode", ["block", "pair"])
-def test_plan_covers_each_pair_once(mode, length_bucket):
+def test_plan_covers_each_pair_once(mode, length_bucket, block_order):
     rng = np.random.default_rng(0)
     n_drugs, n_targets = 300, 40
     keep = rng.random((n_drugs, n_targets)) < 0.3  # sparse like KIBA
@@ -36,7 +37,7 @@ def test_plan_covers_each_pair_once(mode, length_bucket):
     target_tokens[np.arange(16) < lengths[:, None]] = 5
     data = T.AffinityData([], [], np.zeros((n_drugs, 4), np.int32), target_tokens,
                           d.astype(np.int32), t.astype(np.int32), rng.normal(size=len(d)).astype(np.float32), None)
-    config = get_preset("kiba", length_bucket=length_bucket)
+    config = get_preset("kiba", length_bucket=length_bucket, block_order=block_order)
     plan = T.plan_epoch(data, config, np.random.default_rng(1), mode)
     expected = sorted(zip(d.tolist(), t.tolist(), data.labels.tolist()))
     assert _pairs_of(plan) == expected
@@ -52,10 +53,31 @@ def test_plan_covers_each_pair_once(mode, length_bucket):
         assert (plan["target_len"] == 16).all()
     if mode == "block":
         assert plan["drugs"].shape[1] == config.max_batch_drugs and plan["targets"].shape[1] == config.max_batch_targets
-        # far fewer sequences encoded than pairs scored
         n_encoded = (plan["targets"] > 0).sum() + (plan["drugs"] > 0).sum()
-        assert plan["mask"].sum() > 1.5 * n_encoded
+        if block_order == "drug":  # far fewer sequences encoded than pairs scored (random order: see below)
+            assert plan["mask"].sum() > 1.5 * n_encoded
         assert plan["mask"].sum(1).mean() > 0.8 * config.batch_size
+
+
+def test_random_block_order_mixes_drugs_at_the_same_padded_cost():
+    """A dense Davis-like grid: grouped by drug a 256-pair batch of 16 targets holds 16 drugs; in random order it holds
+    most of the drugs the block has, in the same padded slots, and still every pair once."""
+    n_drugs, n_targets = 68, 64
+    d, t = (a.ravel() for a in np.meshgrid(np.arange(n_drugs), np.arange(n_targets), indexing="ij"))
+    data = T.AffinityData([], [], np.zeros((n_drugs, 4), np.int32), np.ones((n_targets, 16), np.int32),
+                          d.astype(np.int32), t.astype(np.int32), np.arange(len(d), dtype=np.float32), None)
+    distinct = {}
+    for order in ("drug", "random"):
+        config = get_preset("davis", block_order=order)
+        plan = T.plan_epoch(data, config, np.random.default_rng(0), "block")
+        assert sorted(plan["y"][plan["mask"] > 0].tolist()) == list(range(len(d)))
+        assert plan["drugs"].shape[1] == config.max_batch_drugs
+        full = plan["mask"].sum(1) == config.batch_size
+        drugs_used = np.array([len(np.unique(p[m > 0])) for p, m in zip(plan["pd"], plan["mask"])])
+        distinct[order] = drugs_used[full].mean()
+        assert ((plan["targets"] > 0).sum(1) <= 16).all()
+    assert distinct["drug"] == 16
+    assert distinct["random"] > 50
 
 
 def test_cut_padding_gives_the_same_loss_and_gradients(data):
