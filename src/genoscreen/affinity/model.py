@@ -8,6 +8,8 @@ Differences from the Keras original, on purpose: padding is masked (padded posit
 embedding and after every convolution, and since ReLU outputs are >= 0 the max-pool over the zeroed array equals
 the max over real positions), so a sequence gives the same features whatever length it is padded to; convolutions
 use 'SAME' padding so short sequences still have outputs. Dropout takes an explicit PRNG key (None = inference).
+The embedding and the first convolution are computed together as a convolution of the one-hot tokens with E @ W1
+(`CNNBranch.embed_conv1`): the same parameters, function and gradients, at a fraction of the first layer's cost.
 
 For screening, the first head layer is linear in the concatenation, so it splits:
 ``dense1(concat(d, t)) = d @ W_d + t @ W_t + b`` with ``W_d, W_t, b = model.head_first_layer_split()``; compute
