@@ -80,8 +80,10 @@ def step_flops(config, graphdef, params, opt_state, key, tables, plan) -> float:
             learning_rate=config.learning_rate, warmup_steps=config.warmup_steps,
         ).compile()
         cost = compiled.cost_analysis()
-        cost = cost[0] if isinstance(cost, (list, tuple)) else cost
-        total += float(cost.get("flops", 0.0)) * count
+        cost = cost[0] if isinstance(cost, (list, tuple)) and cost else cost
+        if not cost or "flops" not in cost:
+            return float("nan")  # this backend does not count
+        total += float(cost["flops"]) * count
     return total / len(plan["target_len"])
 
 

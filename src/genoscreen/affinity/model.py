@@ -50,7 +50,7 @@ class CNNBranch(nnx.Module):
 
     def embed_conv1(self, tokens: jax.Array) -> jax.Array:
         """conv1(embed(tokens) with padding zeroed), computed as a convolution of the one-hot tokens with the
-        per-offset tables E @ W1[k]: the same function (and gradients), but over vocabulary-size (26 / 65) channels
+        per-offset tables E @ W1[k]: the same function (and gradients), but over vocabulary-size (27 / 66) channels
         instead of the embedding's 128, which makes the first layer several times cheaper to train."""
         table = self.embed.embedding[...].at[0].set(0.0)  # token 0 is padding: embeds to zero, as the mask does
         kernel = jnp.einsum("ve,keo->kvo", table, self.conv1.kernel[...])

@@ -191,8 +191,6 @@ def plan_epoch(data: AffinityData, config: AffinityConfig, rng: np.random.Genera
     drug_rank = rng.permutation(int(data.pair_drug.max()) + 1)
     if config.block_order == "random":
         drug_rank = np.zeros_like(drug_rank)
-    elif config.block_order != "drug":
-        raise ValueError(f"unknown block order {config.block_order}")
     order = np.lexsort((rng.random(n), drug_rank[data.pair_drug], target_block[data.pair_target]))
     cuts = _pack(order, data.pair_drug, data.pair_target, P, Du, Tu)
     batches = np.split(order, cuts)
@@ -410,7 +408,8 @@ def fit(
     if ckpt is not None and ckpt.exists():
         like = {"params": params, "opt": opt_state, "key": key, "best": params}
         state, meta = _load_train_state(ckpt, like)
-        if meta.get("config") != config.to_dict() or meta.get("seed") != seed:
+        # through from_dict, so a checkpoint written before a config field was added resumes with its default
+        if AffinityConfig.from_dict(meta.get("config", {}), str(ckpt)) != config or meta.get("seed") != seed:
             raise InputError(f"{ckpt}: checkpoint was written with another config/seed; delete it or use another --out")
         params, opt_state, key = state["params"], state["opt"], state["key"]
         history, start_epoch, bad_epochs = meta["history"], meta["epoch"], meta["bad_epochs"]

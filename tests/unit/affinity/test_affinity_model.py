@@ -67,14 +67,15 @@ def test_dropout_only_with_key(model):
     assert not np.allclose(a, c)
 
 
-@pytest.mark.parametrize("branch, vocab, kernel", [("drug_branch", 65, 4), ("target_branch", 26, 8)])
+@pytest.mark.parametrize("branch, vocab, kernel", [("drug_branch", 66, 4), ("target_branch", 27, 8)])
 def test_first_layer_equals_embedding_then_convolution(branch, vocab, kernel):
     """The one-hot form of embedding + conv1 is the published layer pair: same values and same gradients."""
     from flax import nnx
 
     module = getattr(build_model(get_preset("davis", kernel_drug=kernel, kernel_target=kernel), seed=1), branch)
     rng = np.random.default_rng(0)
-    tokens = rng.integers(1, vocab, (3, 40))
+    tokens = rng.integers(1, vocab, (3, 40))  # every id, the unknown token (vocab - 1) included
+    tokens[2, :2] = vocab - 1
     tokens[0, 25:] = 0  # padding
     tokens[1, 5:] = 0
     tokens = jnp.asarray(tokens, dtype=jnp.int32)

@@ -1,5 +1,7 @@
 """Training: block batches cover every pair once within the caps; deterministic; resumable; learns."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -115,6 +117,42 @@ def test_fit_deterministic_resumable_and_learns(data, tmp_path):
     c = T.fit(config, d, idx, epochs=3, checkpoint_dir=tmp_path / "ck")
     assert [h["epoch"] for h in c.history] == [1, 2, 3]
     np.testing.assert_allclose(T.predict(a.model, d), T.predict(c.model, d), rtol=1e-5, atol=1e-5)
+
+
+def test_resume_from_a_checkpoint_written_before_a_config_field_existed(data, tmp_path):
+    """A train state whose stored config lacks a newer field (here block_order) resumes with the field's default;
+    a checkpoint of another config is still refused."""
+    from flax import serialization
+
+    from genoscreen.common.errors import InputError
+
+    config, d = data
+    idx = np.arange(d.n_pairs)
+    T.fit(config, d, idx, epochs=1, checkpoint_dir=tmp_path / "ck")
+    path = tmp_path / "ck" / "train_state.msgpack"
+    payload = serialization.msgpack_restore(path.read_bytes())
+    meta = json.loads(payload["meta"])
+    del meta["config"]["block_order"]
+    payload["meta"] = json.dumps(meta)
+    path.write_bytes(serialization.msgpack_serialize(payload))
+    resumed = T.fit(config, d, idx, epochs=2, checkpoint_dir=tmp_path / "ck")
+    assert [h["epoch"] for h in resumed.history] == [1, 2]
+    with pytest.raises(InputError, match="another config"):
+        T.fit(config.replace(block_order="random"), d, idx, epochs=3, checkpoint_dir=tmp_path / "ck")
+
+
+def test_config_values_are_checked():
+    from genoscreen.affinity.configs import AffinityConfig, parse_overrides
+    from genoscreen.common.errors import InputError
+
+    with pytest.raises(InputError, match="block_order='grouped': choose drug or random"):
+        get_preset("davis", block_order="grouped")
+    with pytest.raises(InputError, match="batching='pairs': choose block or pair"):
+        parse_overrides(["batching=pairs"])
+    data = get_preset("kiba").to_dict()
+    data["block_order"] = "shuffled"
+    with pytest.raises(InputError, match="block_order"):
+        AffinityConfig.from_dict(data)
 
 
 def test_early_stopping_keeps_best(data):
