@@ -71,10 +71,10 @@ def time_mode(config, data, mode: str, steps: int, seed: int) -> dict:
 def step_flops(config, graphdef, params, opt_state, key, tables, plan) -> float:
     """Floating-point operations of one training step (forward, backward, Adam) as XLA counts them, averaged over
     the plan's padded protein lengths (one compile per length)."""
-    lengths, counts = np.unique(plan["target_len"], return_counts=True)
+    _, first, counts = np.unique(plan["target_len"], return_index=True, return_counts=True)
     total = 0.0
-    for length, count in zip(lengths.tolist(), counts.tolist()):
-        batch, _ = T.batch_at(plan, int(np.flatnonzero(plan["target_len"] == length)[0]))
+    for b, count in zip(first.tolist(), counts.tolist()):
+        batch, length = T.batch_at(plan, b)
         compiled = T.train_step.lower(
             params, opt_state, key, *tables, batch, graphdef=graphdef, target_len=length,
             learning_rate=config.learning_rate, warmup_steps=config.warmup_steps,
