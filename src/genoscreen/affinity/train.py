@@ -418,7 +418,6 @@ def fit(
 
     t0 = time.time()
     wall_before = history[-1]["wall_s"] if history else 0.0
-    steps = pairs_scored = 0
     stopped = "epochs"
 
     def make_plan(e: int) -> dict:
@@ -437,12 +436,11 @@ def fit(
         )
         if len(loss) < len(plan["mask"]):
             stopped = "time_budget"
-        steps += int((count > 0).sum())
-        pairs_scored += int(count.sum())
         row = {
             "epoch": epoch + 1,
             "train_mse": float((loss * count).sum() / max(count.sum(), 1)),
             "steps": int((count > 0).sum()),
+            "pairs": int(count.sum()),
             "complete": stopped != "time_budget",
         }
         current = nnx.merge(graphdef, params)
@@ -465,7 +463,7 @@ def fit(
         row["wall_s"] = wall_before + time.time() - t0
         history.append(row)
         log.info("epoch %d/%d %s", epoch + 1, epochs,
-                 " ".join(f"{k}={v:.4g}" for k, v in row.items() if k not in ("epoch", "steps")))
+                 " ".join(f"{k}={v:.4g}" for k, v in row.items() if k not in ("epoch", "steps", "pairs")))
         if ckpt is not None:
             _save_train_state(
                 ckpt,
@@ -486,8 +484,9 @@ def fit(
         best_epoch=best["epoch"],
         stopped=stopped,
         wall_s=history[-1]["wall_s"] if history else 0.0,
-        steps=steps,
-        pairs_scored=pairs_scored,
+        # over the whole history, so a resumed run reports the totals of all its epochs
+        steps=sum(h["steps"] for h in history),
+        pairs_scored=sum(h.get("pairs", 0) for h in history),  # checkpoints before 2026-11-28 lack "pairs"
     )
 
 

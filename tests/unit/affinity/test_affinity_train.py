@@ -116,6 +116,7 @@ def test_fit_deterministic_resumable_and_learns(data, tmp_path):
     T.fit(config, d, idx, epochs=2, checkpoint_dir=tmp_path / "ck")
     c = T.fit(config, d, idx, epochs=3, checkpoint_dir=tmp_path / "ck")
     assert [h["epoch"] for h in c.history] == [1, 2, 3]
+    assert (c.steps, c.pairs_scored) == (a.steps, a.pairs_scored) and a.pairs_scored == 3 * d.n_pairs
     np.testing.assert_allclose(T.predict(a.model, d), T.predict(c.model, d), rtol=1e-5, atol=1e-5)
 
 
