@@ -358,8 +358,15 @@ class FitResult:
     best_epoch: int | None
     stopped: str  # "epochs" | "early_stopping" | "time_budget"
     wall_s: float
-    steps: int
-    pairs_scored: int
+
+    # Totals over the whole history, so a resumed run reports all its epochs.
+    @property
+    def steps(self) -> int:
+        return sum(h["steps"] for h in self.history)
+
+    @property
+    def pairs_scored(self) -> int:
+        return sum(h.get("pairs", 0) for h in self.history)  # checkpoints before 2026-11-28 lack "pairs"
 
 
 def fit(
@@ -484,9 +491,6 @@ def fit(
         best_epoch=best["epoch"],
         stopped=stopped,
         wall_s=history[-1]["wall_s"] if history else 0.0,
-        # over the whole history, so a resumed run reports the totals of all its epochs
-        steps=sum(h["steps"] for h in history),
-        pairs_scored=sum(h.get("pairs", 0) for h in history),  # checkpoints before 2026-11-28 lack "pairs"
     )
 
 
