@@ -41,8 +41,8 @@ def time_mode(config, data, mode: str, steps: int, seed: int) -> dict:
     key = jax.random.PRNGKey(seed)
     tables = jnp.asarray(data.drug_tokens), jnp.asarray(data.target_tokens)
     steps = steps or n_batches
-    # One batch of each padded length first (the compiles), then `steps` batches, through the training loop itself.
-    first_of_each_length = np.unique(plan["target_len"], return_index=True)[1]
+    # One batch of each padded shape first (the compiles), then `steps` batches, through the training loop itself.
+    first_of_each_length = _shapes(plan)[1]
     state = params, opt_state, key
     t0 = time.perf_counter()
     state = T.run_steps(*state, *tables, {k: v[first_of_each_length] for k, v in plan.items()}, config, graphdef)[:3]
@@ -58,7 +58,7 @@ def time_mode(config, data, mode: str, steps: int, seed: int) -> dict:
         "batches_per_epoch": n_batches,
         "pairs_per_epoch": int(plan["mask"].sum()),
         # padded slots, i.e. what each step computes
-        "sequences_encoded_per_step": plan["drugs"].shape[1] + plan["targets"].shape[1],
+        "sequences_encoded_per_step": float(plan["n_drugs"].mean()) + plan["targets"].shape[1],
         "first_call_s": round(compile_s, 2),
         "s_per_step": per_step,
         "epoch_s": per_step * n_batches,
@@ -68,10 +68,15 @@ def time_mode(config, data, mode: str, steps: int, seed: int) -> dict:
     }
 
 
+def _shapes(plan) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The plan's distinct padded shapes (protein length, drug slots): (shapes, first batch of each, counts)."""
+    return np.unique(np.stack([plan["target_len"], plan["n_drugs"]], 1), axis=0, return_index=True, return_counts=True)
+
+
 def step_flops(config, graphdef, params, opt_state, key, tables, plan) -> float:
     """Floating-point operations of one training step (forward, backward, Adam) as XLA counts them, averaged over
-    the plan's padded protein lengths (one compile per length)."""
-    _, first, counts = np.unique(plan["target_len"], return_index=True, return_counts=True)
+    the plan's padded shapes (one compile per shape)."""
+    _, first, counts = _shapes(plan)
     total = 0.0
     for b, count in zip(first.tolist(), counts.tolist()):
         batch, length = T.batch_at(plan, b)

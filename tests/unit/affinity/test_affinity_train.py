@@ -55,6 +55,12 @@ def test_plan_covers_each_pair_once(mode, length_bucket, block_order):
         assert (plan["target_len"] == 16).all()
     if mode == "block":
         assert plan["drugs"].shape[1] == config.max_batch_drugs and plan["targets"].shape[1] == config.max_batch_targets
+        # a step encodes only the drug slots in use, in whole buckets
+        used = np.array([len(np.unique(p[m > 0])) for p, m in zip(plan["pd"], plan["mask"])])
+        n_drugs = plan["n_drugs"]
+        assert (n_drugs >= used).all() and (n_drugs - used < T.DRUG_SLOT_BUCKET).all()
+        assert ((n_drugs % T.DRUG_SLOT_BUCKET == 0) | (n_drugs == config.max_batch_drugs)).all()
+        assert (T.batch_at(plan, 0)[0]["drugs"].shape == (n_drugs[0],))
         n_encoded = (plan["targets"] > 0).sum() + (plan["drugs"] > 0).sum()
         if block_order == "drug":  # far fewer sequences encoded than pairs scored (random order: see below)
             assert plan["mask"].sum() > 1.5 * n_encoded
@@ -83,7 +89,8 @@ def test_random_block_order_mixes_drugs_at_the_same_padded_cost():
 
 
 def test_cut_padding_gives_the_same_loss_and_gradients(data):
-    """Training on a batch cut to its bucketed protein length is the same computation as at the full width."""
+    """Training on a batch cut to its bucketed protein length and its drug slots in use is the same computation as
+    at the full width and all the padded drug slots."""
     import jax
     import jax.numpy as jnp
     from flax import nnx
@@ -98,8 +105,9 @@ def test_cut_padding_gives_the_same_loss_and_gradients(data):
     tables = jnp.asarray(d.drug_tokens), jnp.asarray(d.target_tokens)
     key = jax.random.PRNGKey(3)
     grad = jax.value_and_grad(T._loss)
+    assert len(batch["drugs"]) < config.max_batch_drugs
     cut = grad(params, graphdef, *tables, batch, key, target_len)
-    full = grad(params, graphdef, *tables, batch, key, d.target_tokens.shape[1])
+    full = grad(params, graphdef, *tables, {**batch, "drugs": plan["drugs"][b]}, key, d.target_tokens.shape[1])
     np.testing.assert_allclose(cut[0], full[0], rtol=1e-5)
     for a, f in zip(jax.tree_util.tree_leaves(cut[1]), jax.tree_util.tree_leaves(full[1])):
         np.testing.assert_allclose(a, f, rtol=1e-4, atol=1e-6)
