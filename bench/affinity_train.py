@@ -37,7 +37,7 @@ def time_mode(config, data, mode: str, steps: int, seed: int) -> dict:
     n_batches = len(plan["mask"])
     model = T.build_model(config, seed)
     graphdef, params = nnx.split(model, nnx.Param)
-    opt_state = T.make_optimizer(config.learning_rate, config.warmup_steps).init(params)
+    opt_state = T.make_optimizer(config.learning_rate, config.warmup_steps, config.ema_decay).init(params)
     key = jax.random.PRNGKey(seed)
     tables = jnp.asarray(data.drug_tokens), jnp.asarray(data.target_tokens)
     steps = steps or n_batches
@@ -82,7 +82,7 @@ def step_flops(config, graphdef, params, opt_state, key, tables, plan) -> float:
         batch, length = T.batch_at(plan, b)
         compiled = T.train_step.lower(
             params, opt_state, key, *tables, batch, graphdef=graphdef, target_len=length,
-            learning_rate=config.learning_rate, warmup_steps=config.warmup_steps,
+            learning_rate=config.learning_rate, warmup_steps=config.warmup_steps, ema_decay=config.ema_decay,
         ).compile()
         cost = compiled.cost_analysis()
         cost = cost[0] if isinstance(cost, (list, tuple)) and cost else cost

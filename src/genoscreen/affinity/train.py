@@ -19,6 +19,7 @@ import logging
 import math
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -230,10 +231,42 @@ def plan_epoch(data: AffinityData, config: AffinityConfig, rng: np.random.Genera
 # ----------------------------------------------------------------------------------------------- jitted steps
 
 
-def make_optimizer(learning_rate: float, warmup_steps: int = 0) -> optax.GradientTransformation:
+class WeightEmaState(NamedTuple):
+    count: jax.Array
+    average: optax.Params
+
+
+def weight_ema(decay: float) -> optax.GradientTransformation:
+    """An identity transformation that keeps an exponential moving average of the weights it updates (Polyak
+    averaging). The decay is min(decay, (1 + t) / (10 + t)) at step t, so early on the average spans the last ~10% of
+    training rather than the random initial weights. Chain it last: it sees the final updates."""
+
+    def init(params):
+        return WeightEmaState(jnp.zeros([], jnp.int32), jax.tree_util.tree_map(jnp.copy, params))
+
+    def update(updates, state, params):
+        t = state.count.astype(jnp.float32)
+        step_size = 1.0 - jnp.minimum(decay, (1.0 + t) / (10.0 + t))
+        average = optax.incremental_update(optax.apply_updates(params, updates), state.average, step_size)
+        return updates, WeightEmaState(state.count + 1, average)
+
+    return optax.GradientTransformation(init, update)
+
+
+def make_optimizer(learning_rate: float, warmup_steps: int = 0, ema_decay: float = 0.0) -> optax.GradientTransformation:
+    """Adam (after a linear warm-up of `warmup_steps`), with a moving average of the weights when ema_decay > 0
+    (see `weights_to_use`)."""
     if warmup_steps > 0:
-        return optax.adam(optax.linear_schedule(learning_rate / warmup_steps, learning_rate, warmup_steps))
-    return optax.adam(learning_rate)
+        learning_rate = optax.linear_schedule(learning_rate / warmup_steps, learning_rate, warmup_steps)
+    adam = optax.adam(learning_rate)
+    return optax.chain(adam, weight_ema(ema_decay)) if ema_decay > 0 else adam
+
+
+def weights_to_use(params, opt_state):
+    """The weights that are scored and kept: the moving average when the optimizer keeps one, else `params`."""
+    if isinstance(opt_state, tuple) and opt_state and isinstance(opt_state[-1], WeightEmaState):
+        return opt_state[-1].average
+    return params
 
 
 def _loss(params, graphdef, drug_table, target_table, batch, key, target_len):
@@ -246,12 +279,13 @@ def _loss(params, graphdef, drug_table, target_table, batch, key, target_len):
 
 
 @functools.partial(
-    jax.jit, static_argnames=("graphdef", "target_len", "learning_rate", "warmup_steps"), donate_argnums=(0, 1)
+    jax.jit, static_argnames=("graphdef", "target_len", "learning_rate", "warmup_steps", "ema_decay"),
+    donate_argnums=(0, 1),
 )
 def train_step(params, opt_state, key, drug_table, target_table, batch, *, graphdef, target_len, learning_rate,
-               warmup_steps=0):
+               warmup_steps=0, ema_decay=0.0):
     """One Adam step on one batch (row b of a `plan_epoch` plan, see `batch_at`); returns (params, opt_state, key, loss)."""
-    tx = make_optimizer(learning_rate, warmup_steps)
+    tx = make_optimizer(learning_rate, warmup_steps, ema_decay)
     key, sub = jax.random.split(key)
     loss, grads = jax.value_and_grad(_loss)(params, graphdef, drug_table, target_table, batch, sub, target_len)
     updates, opt_state = tx.update(grads, opt_state, params)
@@ -280,7 +314,7 @@ def run_steps(params, opt_state, key, drug_table, target_table, plan: dict, conf
         batch, target_len = batch_at(plan, b)
         params, opt_state, key, loss = train_step(
             params, opt_state, key, drug_table, target_table, batch, graphdef=graphdef, target_len=target_len,
-            learning_rate=config.learning_rate, warmup_steps=config.warmup_steps,
+            learning_rate=config.learning_rate, warmup_steps=config.warmup_steps, ema_decay=config.ema_decay,
         )
         losses.append(loss)
         if (b + 1) % SYNC_EVERY == 0:
@@ -413,7 +447,7 @@ def fit(
     # ~lr per step, so a zero start wastes the first epochs fitting the offset.
     model.out.bias[...] = jnp.full_like(model.out.bias[...], float(np.mean(train.labels)))
     graphdef, params = nnx.split(model, nnx.Param)
-    opt_state = make_optimizer(config.learning_rate, config.warmup_steps).init(params)
+    opt_state = make_optimizer(config.learning_rate, config.warmup_steps, config.ema_decay).init(params)
     key = jax.random.PRNGKey(seed + 1)
     mode = config.batching if mode is None else mode
     drug_table = jnp.asarray(data.drug_tokens)
@@ -462,14 +496,15 @@ def fit(
             "pairs": int(count.sum()),
             "complete": stopped != "time_budget",
         }
-        current = nnx.merge(graphdef, params)
+        weights = weights_to_use(params, opt_state)
+        current = nnx.merge(graphdef, weights)
         if val_index is not None:
             pred = predict(current, data.subset(val_index))
             y = data.labels[val_index]
             row["val_mse"] = float(np.mean((pred - y) ** 2))
             row["val_ci"] = concordance_index(y, pred)
             if row["val_mse"] < best["mse"]:
-                best = {"mse": row["val_mse"], "epoch": epoch + 1, "params": jax.tree_util.tree_map(jnp.copy, params)}
+                best = {"mse": row["val_mse"], "epoch": epoch + 1, "params": jax.tree_util.tree_map(jnp.copy, weights)}
                 bad_epochs = 0
             else:
                 bad_epochs += 1
@@ -495,7 +530,7 @@ def fit(
         if val_index is not None and patience and bad_epochs >= patience:
             stopped = "early_stopping"
             break
-    final = best["params"] if (val_index is not None and best["params"] is not None) else params
+    final = best["params"] if (val_index is not None and best["params"] is not None) else weights_to_use(params, opt_state)
     return FitResult(
         model=nnx.merge(graphdef, final),
         history=history,

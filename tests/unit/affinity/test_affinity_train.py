@@ -183,3 +183,34 @@ def test_cross_validate_table(data):
     curve = T.learning_curve(details)
     assert curve["n_folds"].tolist() == [2]
     assert isinstance(table, pd.DataFrame)
+
+
+def test_weight_ema_keeps_a_moving_average_of_the_weights():
+    import jax.numpy as jnp
+    import optax
+
+    params = {"w": jnp.zeros(3)}
+    tx = optax.chain(optax.sgd(1.0), T.weight_ema(0.5))
+    state = tx.init(params)
+    assert T.weights_to_use(params, optax.sgd(1.0).init(params)) is params  # no average kept: the weights themselves
+    expected = np.zeros(3)
+    for t in range(6):
+        updates, state = tx.update({"w": -jnp.full(3, t + 1.0)}, state, params)
+        params = optax.apply_updates(params, updates)
+        decay = min(0.5, (1 + t) / (10 + t))
+        expected = decay * expected + (1 - decay) * np.asarray(params["w"])
+    np.testing.assert_allclose(T.weights_to_use(params, state)["w"], expected, rtol=1e-6)
+    assert not np.allclose(expected, params["w"])
+
+
+def test_fit_with_weight_ema_returns_the_average_and_resumes(data, tmp_path):
+    config, d = data
+    idx = np.arange(d.n_pairs)
+    plain = T.fit(config, d, idx, epochs=3)
+    averaged = T.fit(config.replace(ema_decay=0.9), d, idx, epochs=3)
+    # same raw trajectory (same seed, same batches), but the model returned is the average
+    assert averaged.history[-1]["train_mse"] == pytest.approx(plain.history[-1]["train_mse"], rel=1e-5)
+    assert not np.allclose(T.predict(plain.model, d), T.predict(averaged.model, d), atol=1e-4)
+    T.fit(config.replace(ema_decay=0.9), d, idx, epochs=2, checkpoint_dir=tmp_path / "ck")
+    resumed = T.fit(config.replace(ema_decay=0.9), d, idx, epochs=3, checkpoint_dir=tmp_path / "ck")
+    np.testing.assert_allclose(T.predict(averaged.model, d), T.predict(resumed.model, d), rtol=1e-5, atol=1e-5)
