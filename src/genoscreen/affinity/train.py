@@ -513,6 +513,10 @@ def fit(
             y = data.labels[monitor_index]
             row["monitor_mse"] = float(np.mean((pred - y) ** 2))
             row["monitor_ci"] = concordance_index(y, pred)
+            if weights is not params:  # a weight average is kept: the raw weights' curve too, to compare
+                raw = predict(nnx.merge(graphdef, params), data.subset(monitor_index))
+                row["monitor_mse_raw"] = float(np.mean((raw - y) ** 2))
+                row["monitor_ci_raw"] = concordance_index(y, raw)
         row["epoch_s"] = time.time() - te
         row["wall_s"] = wall_before + time.time() - t0
         history.append(row)
@@ -614,14 +618,18 @@ def with_mean_sd(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def learning_curve(details: list[dict]) -> pd.DataFrame:
-    """Held-out-fold MSE/CI per epoch across CV folds (long rows -> one row per epoch with fold means)."""
+    """Held-out-fold MSE/CI per epoch across CV folds (long rows -> one row per epoch with fold means, and per-fold
+    MSE and CI). With a weight average (`ema_decay`), also the raw weights' means (mse_raw_mean, ci_raw_mean)."""
     rows = [
-        {"epoch": h["epoch"], "fold": d["fold"], "mse": h["monitor_mse"], "ci": h["monitor_ci"]}
+        {"epoch": h["epoch"], "fold": d["fold"], "mse": h["monitor_mse"], "ci": h["monitor_ci"],
+         "mse_raw": h.get("monitor_mse_raw", np.nan), "ci_raw": h.get("monitor_ci_raw", np.nan)}
         for d in details for h in d["history"] if "monitor_mse" in h
     ]
     if not rows:
         return pd.DataFrame(columns=["epoch", "n_folds", "mse_mean", "ci_mean"])
     long = pd.DataFrame(rows)
-    curve = long.groupby("epoch").agg(n_folds=("fold", "size"), mse_mean=("mse", "mean"), ci_mean=("ci", "mean"))
-    wide = long.pivot(index="epoch", columns="fold", values="mse").add_prefix("mse_fold")
+    curve = long.groupby("epoch").agg(n_folds=("fold", "size"), mse_mean=("mse", "mean"), ci_mean=("ci", "mean"),
+                                      mse_raw_mean=("mse_raw", "mean"), ci_raw_mean=("ci_raw", "mean"))
+    curve = curve.dropna(axis=1, how="all")
+    wide = [long.pivot(index="epoch", columns="fold", values=m).add_prefix(f"{m}_fold") for m in ("mse", "ci")]
     return curve.join(wide).reset_index()

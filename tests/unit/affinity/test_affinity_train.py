@@ -175,14 +175,21 @@ def test_early_stopping_keeps_best(data):
     assert r.best_epoch == 1 + int(np.argmin([h["val_mse"] for h in r.history]))
 
 
-def test_cross_validate_table(data):
+@pytest.mark.parametrize("ema_decay", [0.0, 0.9])
+def test_cross_validate_table(data, ema_decay):
     config, d = data
-    table, details = T.cross_validate(config, d, folds=[0, 1], epochs=1, monitor_every=1)
+    table, details = T.cross_validate(config.replace(ema_decay=ema_decay), d, folds=[0, 1], epochs=2, monitor_every=1)
     assert table["fold"].tolist() == ["0", "1", "mean", "sd"]
     assert {"ci", "mse", "pearson", "spearman", "rm2", "aupr"} <= set(table.columns)
     curve = T.learning_curve(details)
-    assert curve["n_folds"].tolist() == [2]
-    assert isinstance(table, pd.DataFrame)
+    assert curve["n_folds"].tolist() == [2, 2]
+    assert {"mse_fold0", "ci_fold0", "mse_fold1", "ci_fold1"} <= set(curve.columns)
+    # the last epoch's curve point is the model the table scores
+    assert curve["ci_mean"].iloc[-1] == pytest.approx(table.set_index("fold").loc["mean", "ci"], rel=1e-6)
+    if ema_decay:  # the curve of the raw weights is kept next to the average's, and differs from it
+        assert not np.allclose(curve["mse_raw_mean"], curve["mse_mean"])
+    else:
+        assert "mse_raw_mean" not in curve.columns
 
 
 def test_weight_ema_keeps_a_moving_average_of_the_weights():
