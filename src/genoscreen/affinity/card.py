@@ -29,8 +29,13 @@ def render_model_card(config: AffinityConfig, summary: dict, cv: dict | None = N
         f"- SMILES max length {config.max_drug_len}, protein max length {config.max_target_len} (longer inputs truncated)",
         f"- embedding {config.embed_dim}; Conv1D filters {list(config.filters)}; kernel sizes: SMILES "
         f"{config.kernel_drug}, protein {config.kernel_target}; ReLU; masked global max-pool",
-        f"- dense {list(config.dense)} -> 1, dropout {config.dropout}; Adam lr {config.learning_rate}, "
-        f"batch {config.batch_size} pairs, MSE loss, seed {config.seed}",
+        f"- dense {list(config.dense)} -> 1, dropout {config.dropout}; Adam lr {config.learning_rate}"
+        + (f" (linear warm-up over {config.warmup_steps} steps)" if config.warmup_steps else "")
+        + f", batch {config.batch_size} pairs, MSE loss, seed {config.seed}",
+    ]
+    if config.ema_decay:
+        lines.append(f"- weights: the moving average of the training weights (decay {config.ema_decay}), not the last step's")
+    lines += [
         "",
         "## Training",
         f"- epochs run: {summary['epochs_run']} (stopped by: {summary['stopped']}"
