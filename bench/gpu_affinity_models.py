@@ -41,7 +41,7 @@ SETTINGS = {
         "k6_8": ["kernel_drug=6"],
         "k8_4": ["kernel_target=4"],
         "k8_12": ["kernel_target=12"],
-        # score and keep a moving average of the weights (see `train.weight_ema`)
+        # a moving average of the weights (`train.weight_ema`); Davis fold 0, epoch 40: CI 0.8896 vs 0.8847 raw
         "ema": ["ema_decay=0.999"],
     },
     "kiba": {
