@@ -42,10 +42,10 @@ def time_mode(config, data, mode: str, steps: int, seed: int) -> dict:
     tables = jnp.asarray(data.drug_tokens), jnp.asarray(data.target_tokens)
     steps = steps or n_batches
     # One batch of each padded shape first (the compiles), then `steps` batches, through the training loop itself.
-    first_of_each_length = _shapes(plan)[1]
+    first_of_each_shape = _shapes(plan)[1]
     state = params, opt_state, key
     t0 = time.perf_counter()
-    state = T.run_steps(*state, *tables, {k: v[first_of_each_length] for k, v in plan.items()}, config, graphdef)[:3]
+    state = T.run_steps(*state, *tables, {k: v[first_of_each_shape] for k, v in plan.items()}, config, graphdef)[:3]
     jax.block_until_ready(state)
     compile_s = time.perf_counter() - t0
     flops = step_flops(config, graphdef, params, opt_state, key, tables, plan)
