@@ -473,6 +473,10 @@ def fit(
     wall_before = history[-1]["wall_s"] if history else 0.0
     stopped = "epochs"
 
+    # the scored subsets, built once
+    val_data = data.subset(val_index) if val_index is not None else None
+    monitor_data = data.subset(monitor_index) if monitor_index is not None else None
+
     def make_plan(e: int) -> dict:
         return plan_epoch(train, config, np.random.default_rng([seed, e]), mode)
 
@@ -499,7 +503,7 @@ def fit(
         weights = weights_to_use(params, opt_state)
         current = nnx.merge(graphdef, weights)
         if val_index is not None:
-            pred = predict(current, data.subset(val_index))
+            pred = predict(current, val_data)
             y = data.labels[val_index]
             row["val_mse"] = float(np.mean((pred - y) ** 2))
             row["val_ci"] = concordance_index(y, pred)
@@ -509,12 +513,12 @@ def fit(
             else:
                 bad_epochs += 1
         if monitor_index is not None and ((epoch + 1) % monitor_every == 0 or epoch + 1 == epochs):
-            pred = predict(current, data.subset(monitor_index))
+            pred = predict(current, monitor_data)
             y = data.labels[monitor_index]
             row["monitor_mse"] = float(np.mean((pred - y) ** 2))
             row["monitor_ci"] = concordance_index(y, pred)
             if weights is not params:  # a weight average is kept: the raw weights' curve too, to compare
-                raw = predict(nnx.merge(graphdef, params), data.subset(monitor_index))
+                raw = predict(nnx.merge(graphdef, params), monitor_data)
                 row["monitor_mse_raw"] = float(np.mean((raw - y) ** 2))
                 row["monitor_ci_raw"] = concordance_index(y, raw)
         row["epoch_s"] = time.time() - te

@@ -13,8 +13,7 @@ from genoscreen.affinity.model import build_model, count_params
 @pytest.mark.parametrize("preset, expected", [("davis", 1_981_441), ("kiba", 1_932_289), ("test", 18_673)])
 def test_parameter_count_pinned(preset, expected):
     # davis/kiba: embeddings 66x128 + 27x128, convs 128->32->64->96 with SMILES/protein kernels 8/8 (davis) and
-    # 4/8 (kiba),
-    # dense 192->1024->1024->512->1.
+    # 4/8 (kiba), dense 192->1024->1024->512->1.
     assert count_params(build_model(get_preset(preset))) == expected
 
 
