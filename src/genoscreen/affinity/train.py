@@ -504,7 +504,7 @@ def fit(
         current = nnx.merge(graphdef, weights)
         if val_index is not None:
             pred = predict(current, val_data)
-            y = data.labels[val_index]
+            y = val_data.labels
             row["val_mse"] = float(np.mean((pred - y) ** 2))
             row["val_ci"] = concordance_index(y, pred)
             if row["val_mse"] < best["mse"]:
@@ -514,7 +514,7 @@ def fit(
                 bad_epochs += 1
         if monitor_index is not None and ((epoch + 1) % monitor_every == 0 or epoch + 1 == epochs):
             pred = predict(current, monitor_data)
-            y = data.labels[monitor_index]
+            y = monitor_data.labels
             row["monitor_mse"] = float(np.mean((pred - y) ** 2))
             row["monitor_ci"] = concordance_index(y, pred)
             if weights is not params:  # a weight average is kept: the raw weights' curve too, to compare
