@@ -8,6 +8,7 @@ subfolders (e.g. `panels/`); saving only replaces the three files above.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -49,9 +50,14 @@ def params_to_pure_dict(model: DeepDTA) -> dict:
 def save_model(
     model: DeepDTA, config: AffinityConfig, model_dir: str | Path, card: str | None = None, training: dict | None = None
 ) -> Path:
-    """Write config.json, weights.msgpack and MODEL_CARD.md into `model_dir` (each file atomically)."""
+    """Write weights.msgpack, config.json and MODEL_CARD.md into `model_dir` (each file atomically).
+
+    config.json is written after the weights and carries their SHA-256, so a save cut short between the two files
+    (new weights, old config) is caught by `load_model` even when the shapes match.
+    """
     model_dir = Path(model_dir)
     model_dir.mkdir(parents=True, exist_ok=True)
+    weights = serialization.msgpack_serialize(params_to_pure_dict(model))
     meta = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -60,10 +66,11 @@ def save_model(
         "vocabularies": {"smiles": SMILES_VOCAB, "protein": PROTEIN_VOCAB, "padding_id": 0,
                          "unknown_id": {"smiles": len(SMILES_VOCAB) + 1, "protein": len(PROTEIN_VOCAB) + 1}},
         "n_params": count_params(model),
+        "weights_sha256": hashlib.sha256(weights).hexdigest(),
         "training": training or {},
     }
     with atomic_open(model_dir / WEIGHTS_FILE, "wb") as handle:
-        handle.write(serialization.msgpack_serialize(params_to_pure_dict(model)))
+        handle.write(weights)
     with atomic_open(model_dir / CONFIG_FILE) as handle:
         json.dump(meta, handle, indent=2)
         handle.write("\n")
@@ -83,7 +90,7 @@ def read_model_config(model_dir: str | Path) -> tuple[AffinityConfig, dict]:
         raise InputError(f"{path}: missing; {model_dir} is not a genoscreen DeepDTA model directory")
     try:
         meta = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as err:
         raise InputError(f"{path}: not valid JSON ({err}); the model directory is corrupt, re-create it") from err
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise InputError(f"{path}: not a {FORMAT} config; give a directory written by `genoscreen affinity train`")
@@ -102,18 +109,27 @@ def read_model_config(model_dir: str | Path) -> tuple[AffinityConfig, dict]:
 def load_model(model_dir: str | Path) -> tuple[DeepDTA, AffinityConfig]:
     """Restore a model directory into a DeepDTA; InputError when corrupt or mismatched."""
     model_dir = Path(model_dir)
-    config, _ = read_model_config(model_dir)
+    config, meta = read_model_config(model_dir)
     weights_path = model_dir / WEIGHTS_FILE
     if not weights_path.exists():
         raise InputError(f"{weights_path}: missing; the model directory is incomplete, re-create it")
+    raw = weights_path.read_bytes()
+    if meta.get("weights_sha256") not in (None, hashlib.sha256(raw).hexdigest()):
+        raise InputError(
+            f"{weights_path}: checksum differs from the weights_sha256 in {CONFIG_FILE}; the file is corrupt or the "
+            "two files come from different saves; re-create the model directory"
+        )
     try:
-        pure = serialization.msgpack_restore(weights_path.read_bytes())
+        pure = serialization.msgpack_restore(raw)
     except Exception as err:  # msgpack raises several exception types on corrupt input
         raise InputError(f"{weights_path}: cannot be decoded ({type(err).__name__}); the file is corrupt") from err
     if not isinstance(pure, dict):
         raise InputError(f"{weights_path}: not a parameter dictionary; the file is corrupt")
 
-    abstract = nnx.eval_shape(lambda: DeepDTA(config, rngs=nnx.Rngs(0)))
+    try:
+        abstract = nnx.eval_shape(lambda: DeepDTA(config, rngs=nnx.Rngs(0)))
+    except (TypeError, ValueError) as err:
+        raise InputError(f"{model_dir / CONFIG_FILE}: its config does not build a model ({err}); re-create it") from err
     graphdef, state = nnx.split(abstract, nnx.Param)
     expected = _flatten(nnx.to_pure_dict(state))
     found = _flatten(pure)

@@ -72,6 +72,19 @@ class AffinityConfig:
     aupr_threshold: float = 7.0
 
     def __post_init__(self):
+        for field in dataclasses.fields(self):
+            value, kind = getattr(self, field.name), str(field.type)
+            if kind == "int":
+                ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+            elif kind == "float":
+                ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            elif kind == "str":
+                ok = isinstance(value, str)
+            else:  # tuple[int, int, int] (three conv layers) or tuple[int, ...]
+                ok = (isinstance(value, tuple) and len(value) > 0 and all(isinstance(v, int) and v > 0 for v in value)
+                      and (kind.endswith("...]") or len(value) == kind.count("int")))
+            if not ok:
+                raise InputError(f"{field.name}={value!r}: expected {'a non-negative int' if kind == 'int' else kind}")
         for name, allowed in (("batching", ("block", "pair")), ("block_order", ("drug", "random"))):
             if getattr(self, name) not in allowed:
                 raise InputError(f"{name}={getattr(self, name)!r}: choose {' or '.join(allowed)}")
@@ -93,7 +106,10 @@ class AffinityConfig:
                 f"{source}: unknown fields {unknown} / missing fields {missing}; "
                 "the model directory was written by an incompatible version, retrain or re-download it"
             )
-        return from_json_dict(cls, data)
+        try:
+            return from_json_dict(cls, data)
+        except InputError as err:
+            raise InputError(f"{source}: {err}; the model directory is corrupt, re-create it") from None
 
 
 PRESETS: dict[str, AffinityConfig] = {

@@ -73,3 +73,38 @@ def test_broken_dirs(model_dir, mutate, message):
 def test_missing_dir(tmp_path):
     with pytest.raises(InputError, match="model directory not found"):
         load_model(tmp_path / "nope")
+
+
+def _drop_checksum(path):
+    meta = json.loads((path / "config.json").read_text())
+    del meta["weights_sha256"]  # as in directories written before the checksum existed
+    (path / "config.json").write_text(json.dumps(meta))
+
+
+def test_corrupt_weights_without_checksum(model_dir):
+    path, _ = model_dir
+    _drop_checksum(path)
+    assert load_model(path)[1] == get_preset("test")
+    (path / "weights.msgpack").write_bytes(b"\x00garbage" * 10)
+    with pytest.raises(InputError, match="weights.msgpack: cannot be decoded"):
+        load_model(path)
+
+
+def test_weights_from_another_save(model_dir, tmp_path):
+    # a save cut short between the two files: new weights (same shapes), old config.json
+    path, _ = model_dir
+    config = get_preset("test")
+    save_model(build_model(config, seed=2), config, tmp_path / "other")
+    (path / "weights.msgpack").write_bytes((tmp_path / "other" / "weights.msgpack").read_bytes())
+    with pytest.raises(InputError, match="checksum differs"):
+        load_model(path)
+
+
+@pytest.mark.parametrize("field, value", [("filters", [32, 64]), ("dense", "wide"), ("embed_dim", -3), ("dropout", "x")])
+def test_config_values_checked(model_dir, field, value):
+    path, _ = model_dir
+    meta = json.loads((path / "config.json").read_text())
+    meta["config"][field] = value
+    (path / "config.json").write_text(json.dumps(meta))
+    with pytest.raises(InputError, match=f"config.json: {field}=.*corrupt"):
+        load_model(path)
