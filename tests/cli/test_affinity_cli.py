@@ -62,6 +62,23 @@ def test_predict_then_evaluate(trained, tmp_path, capsys):
         assert f"\n{name}\t" in text
     metrics = json.loads((tmp_path / "m.json").read_text())
     assert metrics["n"] == 30 and 0 <= metrics["ci"] <= 1
+    # against the pairs it predicted: the invalid-SMILES pair's NA is skipped and counted, not "missing"
+    assert main(["affinity", "evaluate", "--predictions", str(preds), "--labels", str(tmp_path / "pairs.tsv"),
+                 "--out", str(tmp_path / "m2.json")]) == 0
+    again = json.loads((tmp_path / "m2.json").read_text())
+    assert again["n"] == 30 and again["n_skipped_na"] == 1 and again["ci"] == metrics["ci"]
+    assert "1 labelled pair(s) have prediction NA" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("content, message", [
+    ("", "cannot read"),
+    ("drug_id\ttarget_id\tprediction\nd0\tP0\thigh\n", "row 2: prediction 'high' is not a number"),
+])
+def test_evaluate_bad_predictions(trained, tmp_path, capsys, content, message):
+    _, _, _, pairs, _ = trained
+    (tmp_path / "preds.tsv").write_text(content)
+    assert message in _error_line(capsys, ["affinity", "evaluate", "--predictions", str(tmp_path / "preds.tsv"),
+                                           "--labels", str(pairs)])
 
 
 def test_cv_table(trained, tmp_path, capsys):
@@ -82,6 +99,34 @@ def _error_line(capsys, argv):
     errors = [line for line in err.splitlines() if line.startswith("genoscreen affinity: error: ")]
     assert len(errors) == 1 and "Traceback" not in err  # warnings may precede it (the tiny drugs have a bad SMILES)
     return errors[0]
+
+
+def test_cv_fold_choices_checked(trained, tmp_path, capsys):
+    _, drugs, targets, pairs, _ = trained
+    base = ["affinity", "cv", "--drugs", str(drugs), "--targets", str(targets), "--preset", "test", "--epochs", "1"]
+    err = _error_line(capsys, base + ["--pairs", str(pairs), "--folds", "9", "--out", str(tmp_path / "a")])
+    assert "fold 9: no pair has this fold" in err
+    two = pd.read_csv(pairs, sep="\t").query("fold < 2")
+    two.to_csv(tmp_path / "two.tsv", sep="\t", index=False)
+    err = _error_line(capsys, base + ["--pairs", str(tmp_path / "two.tsv"), "--inner-val", "--out", str(tmp_path / "b")])
+    assert "--inner-val needs at least 3 folds" in err
+
+
+def test_cv_resume_refuses_other_data_and_corrupt_state(trained, tmp_path, capsys):
+    _, drugs, targets, pairs, _ = trained
+    out = tmp_path / "cv"
+    base = ["affinity", "cv", "--drugs", str(drugs), "--targets", str(targets), "--preset", "test", "--epochs", "1",
+            "--folds", "0", "--out", str(out)]
+    assert main(base + ["--pairs", str(pairs)]) == 0
+    capsys.readouterr()
+    assert main(base + ["--pairs", str(pairs)]) == 0  # same data: resumes from the finished checkpoint
+    assert "resumed from" in capsys.readouterr().err
+    other = pd.read_csv(pairs, sep="\t")
+    other["pkd"] += 1.0
+    other.to_csv(tmp_path / "other.tsv", sep="\t", index=False)
+    assert "written for other data" in _error_line(capsys, base + ["--pairs", str(tmp_path / "other.tsv")])
+    (out / "work" / "fold0" / "train_state.msgpack").write_bytes(b"\x93broken")
+    assert "checkpoint cannot be read" in _error_line(capsys, base + ["--pairs", str(pairs)])
 
 
 def test_dna_fasta_is_one_line_error(trained, tmp_path, capsys):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import json
 import logging
 import math
@@ -381,16 +382,30 @@ def _save_train_state(path: Path, tree, meta: dict) -> None:
 
 
 def _load_train_state(path: Path, like):
-    payload = serialization.msgpack_restore(path.read_bytes())
+    try:
+        payload = serialization.msgpack_restore(path.read_bytes())
+        stored, meta = payload["leaves"], json.loads(payload["meta"])
+    except Exception as err:  # msgpack raises several exception types on corrupt input
+        raise InputError(f"{path}: checkpoint cannot be read ({type(err).__name__}); delete it to start afresh") from err
     leaves, treedef = jax.tree_util.tree_flatten(like)
-    stored = payload["leaves"]
     if len(stored) != len(leaves):
         raise InputError(f"{path}: checkpoint does not match this model/optimizer; delete it to start afresh")
     restored = [jnp.asarray(stored[str(i)], dtype=np.asarray(x).dtype) for i, x in enumerate(leaves)]
     for new, old in zip(restored, leaves):
         if new.shape != np.shape(old):
             raise InputError(f"{path}: checkpoint shapes do not match this config; delete it to start afresh")
-    return jax.tree_util.tree_unflatten(treedef, restored), json.loads(payload["meta"])
+    return jax.tree_util.tree_unflatten(treedef, restored), meta
+
+
+def _data_fingerprint(data: AffinityData, train_index: np.ndarray, val_index: np.ndarray | None) -> str:
+    """Hash of what a training run sees (encoded drugs/targets, its pairs, labels and validation pairs), kept in
+    the checkpoint so a resume against other data or another fold selection is refused, not silently reused."""
+    digest = hashlib.sha256()
+    train_index = np.asarray(train_index, dtype=np.int64)
+    for part in (data.drug_tokens, data.target_tokens, data.pair_drug[train_index], data.pair_target[train_index],
+                 data.labels[train_index], np.asarray(val_index if val_index is not None else [], dtype=np.int64)):
+        digest.update(np.ascontiguousarray(part).tobytes())
+    return digest.hexdigest()[:16]
 
 
 # ----------------------------------------------------------------------------------------------- training
@@ -441,6 +456,8 @@ def fit(
     epochs = config.epochs if epochs is None else epochs
     patience = config.patience if patience is None else patience
     seed = config.seed if seed is None else seed
+    if len(train_index) == 0:
+        raise InputError("no training pairs left after the fold selection; check --folds / --train-folds / --val-fold")
     train = data.subset(train_index)
     model = build_model(config, seed)
     # Start the output at the mean training label (pKd ~5.4, KIBA ~11.7) instead of 0: Adam moves a bias by
@@ -458,12 +475,16 @@ def fit(
     start_epoch = 0
     bad_epochs = 0
     ckpt = Path(checkpoint_dir) / "train_state.msgpack" if checkpoint_dir else None
+    fingerprint = _data_fingerprint(data, train_index, val_index)
     if ckpt is not None and ckpt.exists():
         like = {"params": params, "opt": opt_state, "key": key, "best": params}
         state, meta = _load_train_state(ckpt, like)
         # through from_dict, so a checkpoint written before a config field was added resumes with its default
         if AffinityConfig.from_dict(meta.get("config", {}), str(ckpt)) != config or meta.get("seed") != seed:
             raise InputError(f"{ckpt}: checkpoint was written with another config/seed; delete it or use another --out")
+        if meta.get("data", fingerprint) != fingerprint:  # checkpoints before 2026-11-28 lack it
+            raise InputError(f"{ckpt}: checkpoint was written for other data or another fold selection; "
+                             "delete it or use another --out")
         params, opt_state, key = state["params"], state["opt"], state["key"]
         history, start_epoch, bad_epochs = meta["history"], meta["epoch"], meta["bad_epochs"]
         best = {"mse": meta["best_mse"], "epoch": meta["best_epoch"], "params": state["best"] if meta["best_epoch"] else None}
@@ -530,7 +551,7 @@ def fit(
             _save_train_state(
                 ckpt,
                 {"params": params, "opt": opt_state, "key": key, "best": best["params"] if best["params"] is not None else params},
-                {"config": config.to_dict(), "seed": seed, "epoch": epoch + 1, "history": history,
+                {"config": config.to_dict(), "seed": seed, "data": fingerprint, "epoch": epoch + 1, "history": history,
                  "bad_epochs": bad_epochs, "best_mse": best["mse"], "best_epoch": best["epoch"]},
             )
         if stopped == "time_budget":
@@ -552,6 +573,10 @@ def fit(
 def fold_indices(data: AffinityData, folds: list[int]) -> np.ndarray:
     if data.folds is None:
         raise InputError("pairs file has no 'fold' column; add one (integers) to choose folds")
+    present = sorted(int(f) for f in np.unique(data.folds))
+    unknown = sorted(set(int(f) for f in folds) - set(present))
+    if unknown:
+        raise InputError(f"fold {', '.join(map(str, unknown))}: no pair has this fold; the pairs' folds are {present}")
     return np.flatnonzero(np.isin(data.folds, folds))
 
 
@@ -584,6 +609,9 @@ def cross_validate(
     if len(all_folds) < 2:
         raise InputError(f"cross-validation needs at least 2 folds, the pairs file has {all_folds}")
     run_folds = all_folds if folds is None else folds
+    fold_indices(data, run_folds)  # an unknown fold is an error before any training
+    if inner_validation and len(all_folds) < 3:
+        raise InputError(f"--inner-val needs at least 3 folds (test, validation, training); the folds are {all_folds}")
     rows = []
     details = []
     for i, k in enumerate(run_folds):

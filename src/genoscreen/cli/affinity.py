@@ -146,6 +146,14 @@ def run_train(args) -> int:
 
     config = _config(args)
     out = Path(args.out)
+    cv = None
+    if args.cv_summary:  # read first: a bad path should not cost a training run
+        import json
+
+        try:
+            cv = json.loads(Path(args.cv_summary).read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise InputError(f"{args.cv_summary}: cannot read ({err}); give the cv_summary.json of `affinity cv`") from err
     data, _, _ = T.load_inputs(args.drugs, args.targets, args.pairs, config,
                                _errors_path(args, out.with_name(out.name)), require_labels=True)
     index = np.arange(data.n_pairs)
@@ -154,8 +162,6 @@ def run_train(args) -> int:
     val_index = None
     if args.val_fold is not None:
         val_index = T.fold_indices(data, [args.val_fold])
-        if len(val_index) == 0:
-            raise InputError(f"{args.pairs}: --val-fold {args.val_fold}: no pair has this fold")
         index = np.setdiff1d(index, val_index)
     if len(index) == 0:
         raise InputError(f"{args.pairs}: no training pairs left after the fold selection")
@@ -184,11 +190,6 @@ def run_train(args) -> int:
 
         pred = T.predict(result.model, data.subset(val_index))
         summary["val_metrics"] = evaluate(data.labels[val_index], pred, config.aupr_threshold)
-    cv = None
-    if args.cv_summary:
-        import json
-
-        cv = json.loads(Path(args.cv_summary).read_text())
     save_model(result.model, config, out, card=render_model_card(config, summary, cv), training=summary)
     import shutil
 
@@ -277,25 +278,40 @@ def run_evaluate(args) -> int:
         raise InputError(f"{args.labels}: no label column; give the pairs file with labels")
     try:
         preds = pd.read_csv(args.predictions, sep="\t", dtype={"drug_id": str, "target_id": str})
-    except (OSError, pd.errors.ParserError) as err:
+    except (OSError, UnicodeDecodeError, ValueError) as err:  # pandas' parser errors are ValueErrors
         raise InputError(f"{args.predictions}: cannot read ({err}); give the TSV from `affinity predict`") from err
     missing = [c for c in ("drug_id", "target_id", "prediction") if c not in preds]
     if missing:
         raise InputError(f"{args.predictions}: missing column(s) {', '.join(missing)}; give `affinity predict` output")
+    values = pd.to_numeric(preds["prediction"], errors="coerce")
+    not_number = values.isna() & preds["prediction"].notna()
+    if not_number.any():
+        i = int(not_number.to_numpy().nonzero()[0][0])
+        raise InputError(f"{args.predictions}: row {i + 2}: prediction '{preds['prediction'].iloc[i]}' is not a number; "
+                         "fix the row or write it as NA")
+    preds["prediction"] = values
     keys = ["drug_id", "target_id"]
     for frame, name in ((labels, args.labels), (preds, args.predictions)):
         dup = frame.duplicated(keys)
         if dup.any():
             row = frame[dup].iloc[0]
             raise InputError(f"{name}: pair {row.drug_id}/{row.target_id} appears more than once; pairs must be unique")
-    merged = labels.merge(preds[keys + ["prediction"]], on=keys, how="left")
-    absent = merged["prediction"].isna()
+    merged = labels.merge(preds[keys + ["prediction"]], on=keys, how="left", indicator=True)
+    absent = (merged["_merge"] == "left_only").to_numpy()
     if absent.any():
         row = merged[absent].iloc[0]
         raise InputError(
             f"{args.predictions}: no prediction for {int(absent.sum())} labelled pair(s), e.g. "
             f"{row.drug_id}/{row.target_id}; predict all pairs of {args.labels}"
         )
+    # NA: `affinity predict` could not score the pair (an invalid SMILES, listed in its errors file)
+    skipped = merged["prediction"].isna().to_numpy()
+    if skipped.all():
+        raise InputError(f"{args.predictions}: every labelled pair's prediction is NA; nothing to score")
+    if skipped.any():
+        log.warning("%d labelled pair(s) have prediction NA (inputs `affinity predict` could not score); "
+                    "scored without them", int(skipped.sum()))
+        merged = merged[~skipped]
     threshold = args.threshold
     if threshold is None:
         threshold = 12.1 if str(labels.attrs.get("label_name", "")).lower() == "kiba_score" else 7.0
@@ -306,5 +322,5 @@ def run_evaluate(args) -> int:
     print(f"aupr_threshold\t{threshold:g}")
     if args.out:
         with atomic_open(args.out) as handle:
-            json.dump({**metrics, "aupr_threshold": threshold}, handle, indent=2)
+            json.dump({**metrics, "aupr_threshold": threshold, "n_skipped_na": int(skipped.sum())}, handle, indent=2)
     return 0
