@@ -83,12 +83,21 @@ def _read_sdf(path: Path, errors: list[tuple[int, str, str, str]]) -> list[tuple
     handle = gzip.open(path, "rb") if is_gzipped(path) else open(path, "rb")
     records = []
     with handle:
-        for rec_no, mol in enumerate(Chem.ForwardSDMolSupplier(handle), start=1):
+        # Unsanitized first, so a record that fails sanitization keeps its id in the errors file (and pairs that
+        # name it are skipped as invalid, not reported as unknown ids).
+        for rec_no, mol in enumerate(Chem.ForwardSDMolSupplier(handle, sanitize=False), start=1):
             if mol is None:
                 errors.append((rec_no, "", "", "RDKit cannot read this SDF record"))
                 continue
             ident = next((mol.GetProp(p) for p in ID_COLUMNS if mol.HasProp(p)), None) or mol.GetProp("_Name").strip()
-            records.append((rec_no, ident or f"record{rec_no}", Chem.MolToSmiles(mol)))
+            ident = ident or f"record{rec_no}"
+            try:
+                Chem.SanitizeMol(mol)
+            except Exception as err:  # RDKit raises several sanitization exception types
+                reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+                errors.append((rec_no, ident, "", f"RDKit sanitization failed: {reason}"))
+                continue
+            records.append((rec_no, ident, Chem.MolToSmiles(mol)))
     return records
 
 
@@ -204,7 +213,8 @@ def read_targets(fasta_path: str | Path) -> dict[str, str]:
 def read_pairs(path: str | Path) -> pd.DataFrame:
     """Read a pairs TSV: columns `drug_id`, `target_id`, an optional label, an optional integer `fold`.
 
-    The label is the column named `label`, `affinity`, `pkd`, `kiba_score` or `y`, else the single other column.
+    The label is the column named `label`, `affinity`, `pkd`, `kiba_score` or `y`, else the single other column when
+    at least half its values are numbers.
     Returns a DataFrame with `drug_id`, `target_id` (str) and, when present, `label` (float) and `fold` (int);
     `df.attrs["label_name"]` keeps the label column's original name.
     """
@@ -225,7 +235,10 @@ def read_pairs(path: str | Path) -> pd.DataFrame:
     others = [c for c in frame.columns if c not in ("drug_id", "target_id", "fold")]
     label_col = next((c for c in others if c.lower() in LABEL_COLUMNS), None)
     if label_col is None and len(others) == 1:
-        label_col = others[0]
+        # an unnamed extra column is the label when it is mostly numbers (a typo in a row is then reported);
+        # a text column (e.g. notes in a predict/screen pairs file) is not
+        numeric = pd.to_numeric(frame[others[0]], errors="coerce").notna().mean()
+        label_col = others[0] if numeric >= 0.5 else None
     if label_col is not None:
         values = pd.to_numeric(frame[label_col], errors="coerce")
         bad = np.flatnonzero(values.isna().to_numpy())

@@ -6,7 +6,7 @@ import logging
 import pandas as pd
 import pytest
 
-from genoscreen.affinity.data import check_pair_ids, read_compounds, read_pairs, read_targets
+from genoscreen.affinity.data import check_pair_ids, load_compounds, read_compounds, read_pairs, read_targets
 from genoscreen.common.errors import InputError
 
 
@@ -32,6 +32,23 @@ def test_sdf(tmp_path):
     writer.close()
     ids, smiles, n_invalid = read_compounds(tmp_path / "m.sdf")
     assert ids == ["ethanol", "acetic"] and smiles == ["CCO", "CC(=O)O"] and n_invalid == 0
+
+
+def test_sdf_gz_with_a_bad_record(tmp_path):
+    from rdkit import Chem
+
+    pentavalent = Chem.MolFromSmiles("C(C)(C)(C)(C)C", sanitize=False)
+    pentavalent.SetProp("_Name", "five_bonds")
+    ethanol = Chem.MolFromSmiles("CCO")
+    ethanol.SetProp("_Name", "ethanol")
+    with gzip.open(tmp_path / "m.sdf.gz", "wt") as handle:
+        for mol in (pentavalent, ethanol):
+            handle.write(Chem.MolToMolBlock(mol, kekulize=False) + "$$$$\n")
+    ids, smiles, invalid = load_compounds(tmp_path / "m.sdf.gz", tmp_path / "errors.tsv")
+    assert ids == ["ethanol"] and smiles == ["CCO"]
+    assert [(row, ident) for row, ident, _, _ in invalid] == [(1, "five_bonds")]
+    errors = pd.read_csv(tmp_path / "errors.tsv", sep="\t")
+    assert errors["id"].tolist() == ["five_bonds"] and "valence" in errors["reason"][0].lower()
 
 
 def test_invalid_smiles_go_to_errors_file(tmp_path):
@@ -89,5 +106,13 @@ def test_pairs(tmp_path):
     (tmp_path / "bad.tsv").write_text("drug_id\ttarget_id\tpkd\nd1\tt1\tfive\n")
     with pytest.raises(InputError, match="row 2: label 'five'"):
         read_pairs(tmp_path / "bad.tsv")
+    # one unnamed extra column: the label if mostly numbers (a typo is reported), ignored if text
+    (tmp_path / "kd.tsv").write_text("drug_id\ttarget_id\tkd_nm\nd1\tt1\t12\nd2\tt1\t7.5\n")
+    assert read_pairs(tmp_path / "kd.tsv")["label"].tolist() == [12.0, 7.5]
+    (tmp_path / "typo.tsv").write_text("drug_id\ttarget_id\tkd_nm\nd1\tt1\t12\nd2\tt1\t7,5\nd3\tt1\t3\n")
+    with pytest.raises(InputError, match="row 3: label '7,5' in column kd_nm"):
+        read_pairs(tmp_path / "typo.tsv")
+    (tmp_path / "note.tsv").write_text("drug_id\ttarget_id\tnote\nd1\tt1\tfrom vendor A\nd2\tt1\tcheck\n")
+    assert "label" not in read_pairs(tmp_path / "note.tsv")
     with pytest.raises(InputError, match="target_id 't9' not found in T.fa"):
         check_pair_ids(pd.DataFrame({"drug_id": ["d1"], "target_id": ["t9"]}), ["d1"], ["t1"], "P", "D", "T.fa")
