@@ -315,6 +315,8 @@ def run_evaluate(args) -> int:
     threshold = args.threshold
     if threshold is None:
         threshold = 12.1 if str(labels.attrs.get("label_name", "")).lower() == "kiba_score" else 7.0
+        log.info("AUPR threshold %g (label column %r; KIBA scores in another column need --threshold 12.1)",
+                 threshold, labels.attrs.get("label_name"))
     metrics = evaluate(merged["label"].to_numpy(), merged["prediction"].to_numpy(), threshold)
     print("metric\tvalue")
     for name in METRIC_NAMES:
