@@ -15,9 +15,9 @@ it gave the same CI at 40 epochs (0.879 vs 0.880). On KIBA its batches hit the 2
 The Davis preset uses SMILES kernel 8 (paper grid {4, 6, 8}): Davis 5-fold CV at 40 epochs gave CI 0.8868 / MSE
 0.2398 against 0.8838 / 0.2476 with kernel 4; the KIBA preset keeps 4 until a KIBA CV picks one (needs a GPU).
 `ema_decay` scores and saves a moving average of the weights (both presets use 0.999). Davis 5-fold CV at epoch
-40: CI 0.8931 / MSE 0.2320 with it, against 0.8868 / 0.2398 for the raw weights (dta-davis card). On KIBA fold 0
-the average led the raw weights at every epoch scored (5-50; at 50: CI 0.8651 / MSE 0.1809 vs 0.8560 / 0.1973;
-dta-kiba card).
+40: CI 0.8931 / MSE 0.2320 with it, against 0.8868 / 0.2398 for the raw weights (dta-davis card). KIBA 5-fold CV at
+epoch 50: CI 0.8633 / MSE 0.1806 with it, against 0.8525 / 0.2016 for the raw weights of the same runs
+(dta-kiba card).
 """
 
 from __future__ import annotations
