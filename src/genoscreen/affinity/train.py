@@ -475,7 +475,7 @@ def fit(
     start_epoch = 0
     bad_epochs = 0
     ckpt = Path(checkpoint_dir) / "train_state.msgpack" if checkpoint_dir else None
-    fingerprint = _data_fingerprint(data, train_index, val_index)
+    fingerprint = _data_fingerprint(data, train_index, val_index) if ckpt is not None else None
     if ckpt is not None and ckpt.exists():
         like = {"params": params, "opt": opt_state, "key": key, "best": params}
         state, meta = _load_train_state(ckpt, like)
