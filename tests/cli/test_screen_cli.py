@@ -144,3 +144,29 @@ def test_progress_bar_shows_pairs_per_second_and_eta(model_dir, fasta, tmp_path,
                  "--out", str(tmp_path / "hits.tsv")]) == 0
     err = capsys.readouterr().err
     assert "screening" in err and "pairs/s" in err and "<" in err  # tqdm: elapsed<remaining, rate
+
+
+def test_ids_with_quotes_and_tabs_read_back_with_pandas(model_dir, fasta, tmp_path):
+    """The hits TSV quotes an id that holds a tab or a double quote, as csv and pandas expect."""
+    library = tmp_path / "lib.csv"
+    names = ['"q1', "tab\there", "plain"]
+    quoted = ['"""q1"', '"tab\there"', "plain"]
+    library.write_text("compound_id,smiles\n" + "".join(f"{q},{s}\n" for q, s in zip(quoted, SMILES)))
+    out = tmp_path / "hits.tsv"
+    assert main(["screen", "--model", str(model_dir), "--compounds", str(library), "--targets", str(fasta),
+                 "--out", str(out)]) == 0
+    table = pd.read_csv(out, sep="\t")
+    assert len(table) == 3 * 6 and sorted(set(table["compound_id"])) == sorted(names)
+    assert table["rank"].notna().all() and table["prediction"].notna().all()
+
+
+def test_allow_empty_writes_a_header_only_table(model_dir, fasta, tmp_path, capsys):
+    """A library chunk with no valid compound: an error by default, a header-only table with --allow-empty."""
+    library = tmp_path / "chunk.smi"
+    library.write_text("C1CC( broken\n")
+    out = tmp_path / "hits.tsv"
+    args = ["screen", "--model", str(model_dir), "--compounds", str(library), "--targets", str(fasta), "--out", str(out)]
+    assert main(args) == 2 and "no valid compounds" in capsys.readouterr().err and not out.exists()
+    assert main([*args, "--allow-empty"]) == 0
+    assert out.read_text() == "compound_id\ttarget_id\tprediction\trank\n"
+    assert pd.read_csv(tmp_path / "hits.tsv.errors.tsv", sep="\t")["id"].tolist() == ["broken"]

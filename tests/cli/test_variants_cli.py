@@ -95,3 +95,43 @@ def test_simulate_reads_tiny_region(dataset, tmp_path, capsys):
     summary = json.loads(capsys.readouterr().out)
     assert summary["truth"] == {"SNP": 4, "INDEL": 2}
     assert summary["truth_without_candidate"] == {"SNP": 0, "INDEL": 0}
+
+
+def test_call_refuses_bad_bams_and_outputs_before_any_work(dataset, tmp_path, capsys):
+    """`call`: a missing or non-BAM file, a gVCF name that is not .vcf.gz, and a BED that selects nothing are one
+    line each (exit 2), and leave no output behind."""
+    out = tmp_path / "calls.vcf.gz"
+    text = tmp_path / "reads.bam"
+    text.write_text("not a bam\n")
+    empty_bed = tmp_path / "empty.bed"
+    empty_bed.write_text("")
+    common = ["--ref", str(dataset.ref), "--out", str(out)]
+    cases = [
+        (["--bam", str(tmp_path / "missing.bam"), "--regions", "chrS:1-4500"], "alignment file not found"),
+        (["--bam", str(text), "--regions", "chrS:1-4500"], "not a BAM or CRAM"),
+        (["--bam", str(dataset.bam), "--regions", "chrS:1-4500", "--gvcf", str(tmp_path / "calls.g.vcf")],
+         "must end in .vcf.gz"),
+        (["--bam", str(dataset.bam), "--bed", str(empty_bed)], "no region to call"),
+    ]
+    for args, message in cases:
+        assert main(["call", *common, *args]) == 2, args
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err and err.count("\n") == 1, err
+        assert list(tmp_path.glob("calls*")) == []
+
+
+def test_make_examples_records_the_read_group_sample(dataset, tmp_path, capsys):
+    """summary.json carries the BAM's SM, so a staged `postprocess` names the VCF's sample without --bam."""
+    import pysam
+
+    bam = tmp_path / "rg.bam"
+    with pysam.AlignmentFile(str(dataset.bam)) as source:
+        header = source.header.to_dict()
+        header["RG"] = [{"ID": "rg1", "SM": "NA00001"}]
+        with pysam.AlignmentFile(str(bam), "wb", header=header) as sink:
+            for read in source:
+                sink.write(pysam.AlignedSegment.fromstring(read.to_string(), sink.header))
+    pysam.index(str(bam))
+    assert main(["make-examples", "--bam", str(bam), "--ref", str(dataset.ref), "--out", str(tmp_path / "ex"),
+                 "--preset", "test", "--regions", "chrS:1-4500"]) == 0
+    assert json.loads(capsys.readouterr().out)["sample"] == "NA00001"

@@ -231,3 +231,19 @@ def test_shipped_configs_follow_the_schema(name):
         config = {**yaml.safe_load((ROOT / "config" / "config.yaml").read_text()), **config}
     validate(config, SCHEMAS / "config.schema.yaml", name)
     assert config["variants"]["shard_size"] >= 1000
+
+
+def test_merge_hits_keeps_ids_that_look_like_missing_values(tmp_path):
+    """Compound ids such as NA, null or N/A are names: merge-hits must not turn them into blanks."""
+    import pandas as pd
+
+    chunks = []
+    for i, ids in enumerate((["NA", "null"], ["N/A", "m3"])):
+        path = tmp_path / f"chunk{i}.hits.tsv"
+        path.write_text("compound_id\ttarget_id\tprediction\trank\n"
+                        + "".join(f"{c}\tNA\t{5 + j + 2 * i}.0\t{j + 1}\n" for j, c in enumerate(ids)))
+        chunks.append(path)
+    merged = tmp_path / "merged.tsv"
+    assert merge_hits(chunks, merged) == 4
+    table = pd.read_csv(merged, sep="\t", keep_default_na=False)
+    assert table["compound_id"].tolist() == ["m3", "N/A", "null", "NA"] and set(table["target_id"]) == {"NA"}

@@ -164,6 +164,26 @@ def test_second_run_does_nothing(demo_run):
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
+def test_library_chunks_without_valid_compounds(tmp_path, model_config):
+    """More chunks than compounds, and a chunk holding only an invalid SMILES: the library still screens, and the
+    merged errors table names the bad compound (the per-chunk files are declared temp outputs, then removed)."""
+    import pandas as pd
+
+    from genoscreen.demo.compounds import KINASE_INHIBITORS
+
+    work = _workdir(tmp_path, {**model_config, "screening": {**model_config["screening"], "chunks": 4, "top_k": 5,
+                                                              "libraries": {"lib": "lib.smi"}}})
+    (work / "lib.smi").write_text("".join(f"{s} {n}\n" for n, s in KINASE_INHIBITORS[:2]) + "C1CC( broken\n")
+    result = snakemake(work, "results/screening/lib.hits.tsv", "--cores", "2", "--configfile", "config/config.yaml",
+                       "override.yaml")
+    assert result.returncode == 0, result.stderr[-5000:]
+    hits = pd.read_csv(work / "results" / "screening" / "lib.hits.tsv", sep="\t")
+    assert set(hits["compound_id"]) == {n for n, _ in KINASE_INHIBITORS[:2]}
+    errors = pd.read_csv(work / "results" / "screening" / "lib.errors.tsv", sep="\t")
+    assert errors["id"].tolist() == ["broken"] and errors["chunk"].tolist() == ["chunk003"]
+    assert not list((work / "results" / "work").rglob("*.errors.tsv"))
+
+
 def _fake_models(tmp: Path) -> dict:
     for name in ("caller", "dta"):
         (tmp / "fake" / name).mkdir(parents=True, exist_ok=True)

@@ -26,7 +26,8 @@ rule screen_chunk:
         model=SCREEN["model"],
         targets=SCREEN["targets"] or [],
     output:
-        temp("results/work/screening/{name}/chunk{chunk}{fmt}.hits.tsv"),
+        hits=temp("results/work/screening/{name}/chunk{chunk}{fmt}.hits.tsv"),
+        errors=temp("results/work/screening/{name}/chunk{chunk}{fmt}.hits.tsv.errors.tsv"),
     params:
         targets=screen_targets_arg(),
         top_k=SCREEN["top_k"],
@@ -42,13 +43,20 @@ rule screen_chunk:
         ENV
     shell:
         "genoscreen screen --model {input.model} --compounds {input.compounds} {params.targets} "
-        "--top-k {params.top_k} {params.min_affinity} --out {output} 2> {log}"
+        "--top-k {params.top_k} {params.min_affinity} --allow-empty --out {output.hits} 2> {log}"
 
 
 rule merge_hits:
     input:
-        lambda wildcards: expand(
+        hits=lambda wildcards: expand(
             "results/work/screening/{name}/chunk{chunk}{fmt}.hits.tsv",
+            name=wildcards.name,
+            chunk=CHUNKS,
+            fmt=library_fmt(wildcards.name),
+        ),
+        # found by merge-hits next to each hits table; listed so they are staged and then removed (temp)
+        errors=lambda wildcards: expand(
+            "results/work/screening/{name}/chunk{chunk}{fmt}.hits.tsv.errors.tsv",
             name=wildcards.name,
             chunk=CHUNKS,
             fmt=library_fmt(wildcards.name),
@@ -68,4 +76,4 @@ rule merge_hits:
     conda:
         ENV
     shell:
-        "genoscreen merge-hits {input} --out {output.hits} --top-k {params.top_k} --errors {output.errors} 2> {log}"
+        "genoscreen merge-hits {input.hits} --out {output.hits} --top-k {params.top_k} --errors {output.errors} 2> {log}"

@@ -7,7 +7,9 @@ Batching, warm-up and epochs of the presets were chosen by 5-fold CV on the trai
 cards): blocks of 16 targets x ~16 drugs per step with a 400-step linear warm-up train stably, while blocks of 6
 targets without warm-up let the ReLU channels of the protein branch die in some folds (Davis CV CI 0.75 there).
 Fewer distinct targets per step is cheaper (the protein branch is most of a step) but learns less per epoch: 6-target
-blocks, or 5-10 targets with length buckets, lost ~0.01 CI in Davis CV at the same epochs. Blocks drawn from targets
+blocks, or 5-10 targets with length buckets, lost ~0.01 CI in Davis CV at the same epochs; whole targets, 6 per
+batch with all their drugs (16.6x fewer FLOPs than per-pair, near the ~18x ceiling at batch 256), lost 0.009 CI on
+3 Davis CV folds at 40 epochs and learned the same per FLOP (dta-davis card). Blocks drawn from targets
 of similar length (`length_bucket`) save padding but trailed by ~0.04 CI on a 60-target Davis subset at 40 epochs.
 `block_order="random"` (off in the presets) fills the same padded drug slots with ~67 distinct drugs per Davis batch
 instead of ~24 (16 in a full batch); on that subset it gained ~0.01 CI at 25-30 epochs (2 seeds), but on Davis fold 0

@@ -101,21 +101,23 @@ def _read_sdf(path: Path, errors: list[tuple[int, str, str, str]]) -> list[tuple
     return records
 
 
-def read_compounds(path: str | Path, errors_path: str | Path | None = None) -> tuple[list[str], list[str], int]:
+def read_compounds(path: str | Path, errors_path: str | Path | None = None,
+                   allow_empty: bool = False) -> tuple[list[str], list[str], int]:
     """Read compounds; returns (ids, smiles, n_invalid) for the valid ones, in file order (see `load_compounds`)."""
-    ids, smiles, invalid = load_compounds(path, errors_path)
+    ids, smiles, invalid = load_compounds(path, errors_path, allow_empty)
     return ids, smiles, len(invalid)
 
 
 def load_compounds(
-    path: str | Path, errors_path: str | Path | None = None
+    path: str | Path, errors_path: str | Path | None = None, allow_empty: bool = False
 ) -> tuple[list[str], list[str], list[tuple[int, str, str, str]]]:
     """Read compounds; returns (ids, smiles, invalid) with invalid = [(row, id, smiles, reason), ...].
 
     Formats by extension (after an optional .gz): .smi/.smiles (SMILES, whitespace, id), .tsv/.csv (a `smiles`
     column and one of `drug_id`, `compound_id`, `id`), .sdf (RDKit; id from a drug_id/compound_id/id property or
     the molecule name). Invalid SMILES are written to `errors_path` (TSV: row, id, smiles, reason), counted and
-    skipped. Duplicate ids are an InputError.
+    skipped. Duplicate ids are an InputError, and so is a file without a valid compound unless `allow_empty`
+    (one chunk of a library, whose other chunks may hold the valid ones).
     """
     path = Path(path)
     if not path.exists():
@@ -156,7 +158,7 @@ def load_compounds(
             writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
             writer.writerow(ERRORS_HEADER)
             writer.writerows(errors)
-    if not ids:
+    if not ids and not allow_empty:
         raise InputError(f"{path}: no valid compounds ({len(errors)} invalid); check the file")
     return ids, smiles, errors
 

@@ -101,7 +101,11 @@ def load_predictor(model_dir: str | Path) -> Predictor:
     model_dir = Path(model_dir)
     info, _, pileup = read_model_info(model_dir)
     export_path = model_dir / EXPORT
-    if export_path.exists() and info.get("export", {}).get("weights_sha256"):
+    export_info = info.get("export")
+    if export_info is not None and not isinstance(export_info, dict):
+        raise InputError(f"{model_dir / MODEL_JSON}: 'export' must be an object, not {export_info!r}; the model "
+                         "directory is corrupt, copy or retrain it")
+    if export_path.exists() and (export_info or {}).get("weights_sha256"):
         try:
             exported = jax.export.deserialize(bytearray(export_path.read_bytes()))
             usable = jax.default_backend() in exported.platforms
@@ -111,6 +115,11 @@ def load_predictor(model_dir: str | Path) -> Predictor:
         if usable and info["export"]["weights_sha256"] == weights_digest(model_dir):
             leaves = _leaves_in_order(read_weights(model_dir), info["export"].get("leaf_paths", []), exported,
                                       model_dir)
+            if tuple(exported.in_avals[-1].shape) != (BATCH, *pileup.shape):
+                raise InputError(
+                    f"{model_dir}: pileup_config.json gives pileups of shape {tuple(pileup.shape)} but {EXPORT} was "
+                    f"made for {tuple(exported.in_avals[-1].shape[1:])}; the model directory is inconsistent, copy or "
+                    "retrain it")
             leaves = jax.device_put(leaves)
             compiled = {}
 

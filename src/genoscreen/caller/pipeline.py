@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 
-from genoscreen.common.errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -24,17 +23,6 @@ def default_model_dir() -> Path:
     return DEFAULT_MODEL
 
 
-def sample_from_bam(bam: str | Path) -> str | None:
-    """The SM of the BAM's read groups (None when absent; an InputError when read groups disagree)."""
-    import pysam
-
-    with pysam.AlignmentFile(str(bam), "rb" if str(bam).endswith(".bam") else "r") as handle:
-        samples = sorted({rg.get("SM") for rg in handle.header.to_dict().get("RG", []) if rg.get("SM")})
-    if len(samples) > 1:
-        raise InputError(f"{bam}: read groups name several samples {samples}; pass --sample to choose the VCF's name")
-    return samples[0] if samples else None
-
-
 def call(bam: str | Path, ref: str | Path, out: str | Path, *, regions: str | None = None,
          bed: str | Path | None = None, model_dir: str | Path | None = None, threads: int = 1,
          sample: str | None = None, gvcf: str | Path | None = None, contig_map: str | None = None,
@@ -42,16 +30,19 @@ def call(bam: str | Path, ref: str | Path, out: str | Path, *, regions: str | No
     """Call variants on `bam` over `regions`/`bed` (default: every contig with reads); return a summary dict."""
     from genoscreen.caller.call_variants import concat_sites, enable_compilation_cache, predict_stream
     from genoscreen.caller.inference import load_predictor
-    from genoscreen.caller.postprocess import postprocess
+    from genoscreen.caller.postprocess import check_vcf_path, postprocess
     from genoscreen.variants.make_examples import iter_examples, plan
+    from genoscreen.variants.reads import read_group_sample
     from genoscreen.variants.regions import merge_regions
 
     t0 = time.perf_counter()
+    for path in (out, gvcf) if gvcf is not None else (out,):
+        check_vcf_path(path)  # before the calling work, not after it
     enable_compilation_cache()
     model_dir = Path(model_dir) if model_dir else default_model_dir()
     predictor = load_predictor(model_dir)
     pileup = predictor.pileup
-    sample = sample or sample_from_bam(bam)
+    sample = sample or read_group_sample(bam, ref)
     sites, probs = [], []
     stream = iter_examples(bam, ref, regions, pileup, bed=bed, threads=threads, contig_map=contig_map)
     for fields, p in predict_stream(predictor, stream):

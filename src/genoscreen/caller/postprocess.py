@@ -201,13 +201,19 @@ def sort_calls(calls: list[Call], contig_order: Sequence[str], what: str = "prob
     return sorted(calls, key=lambda c: (rank[c.contig], c.pos, c.ref, c.alts))
 
 
+def check_vcf_path(path: str | Path) -> Path:
+    """`path` as a Path if it names a bgzipped VCF (.vcf.gz), else an InputError; checked before any work."""
+    path = Path(path)
+    if not path.name.endswith(".vcf.gz"):
+        raise InputError(f"{path}: output must end in .vcf.gz (it is bgzipped and tabix-indexed)")
+    return path
+
+
 def write_vcf(path: str | Path, header: list[str], records: Iterable[str]) -> Path:
     """Write a bgzipped VCF and its tabix index atomically (`path` must end in .vcf.gz)."""
     import pysam
 
-    path = Path(path)
-    if not path.name.endswith(".vcf.gz"):
-        raise InputError(f"{path}: output must end in .vcf.gz (it is bgzipped and tabix-indexed)")
+    path = check_vcf_path(path)
     with atomic_path(path) as tmp:
         plain = tmp.with_name(tmp.name[: -len(".gz")])
         try:
@@ -306,6 +312,12 @@ def postprocess(sites: dict[str, np.ndarray], probs: np.ndarray, ref: str | Path
     """Write the VCF (and gVCF when asked); return counts of records by FILTER."""
     from genoscreen.variants.regions import open_reference
 
+    check_vcf_path(out)
+    if gvcf is not None:
+        check_vcf_path(gvcf)
+        if bam is None or regions is None:
+            raise InputError("--gvcf: reference blocks need the BAM and the regions (--bam and --regions/--bed, or "
+                             "examples whose summary.json records them)")
     meta = meta or {}
     sample = sample or meta.get("sample") or "SAMPLE"
     fasta = open_reference(ref)
@@ -314,14 +326,12 @@ def postprocess(sites: dict[str, np.ndarray], probs: np.ndarray, ref: str | Path
     extra = [f"##reference=file://{Path(ref).resolve()}"]
     if meta.get("model"):
         extra.append(f"##genoscreen_model={meta['model']}")
-    write_vcf(out, vcf_header(contigs, sample, False, extra), (_format_call(c, False) for c in calls))
     counts = {"records": len(calls)}
     for c in calls:
         counts[c.filter] = counts.get(c.filter, 0) + 1
     if gvcf is not None:
-        if bam is None or regions is None:
-            raise InputError("--gvcf: reference blocks need the BAM and the regions (--bam and --regions/--bed, or "
-                             "examples whose summary.json records them)")
+        # Everything that can fail on the inputs runs before either file is written; the gVCF is written first and
+        # removed again if the VCF cannot be, so a failed run leaves neither.
         from genoscreen.variants.reads import open_alignments
 
         alignments = open_alignments(bam, ref)
@@ -332,5 +342,12 @@ def postprocess(sites: dict[str, np.ndarray], probs: np.ndarray, ref: str | Path
         merged.sort(key=lambda t: t[:3])
         write_vcf(gvcf, vcf_header(contigs, sample, True, extra), (t[3] for t in merged))
         counts["gvcf_blocks"] = len(blocks)
+    try:
+        write_vcf(out, vcf_header(contigs, sample, False, extra), (_format_call(c, False) for c in calls))
+    except BaseException:
+        if gvcf is not None:
+            for leftover in (Path(gvcf), Path(f"{gvcf}.tbi")):
+                leftover.unlink(missing_ok=True)
+        raise
     log.info("postprocess: %s", ", ".join(f"{k} {v}" for k, v in counts.items()))
     return counts

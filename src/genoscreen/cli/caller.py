@@ -106,15 +106,15 @@ def _call_variants(args) -> int:
 
 def _postprocess(args) -> int:
     from genoscreen.caller.data import read_probs
-    from genoscreen.caller.pipeline import sample_from_bam
     from genoscreen.caller.postprocess import postprocess
     from genoscreen.common.errors import InputError
+    from genoscreen.variants.reads import read_group_sample
 
     if args.gvcf and not args.bam:
         raise InputError("--gvcf: reference blocks need the reads; pass --bam (and the --regions/--bed given "
                          "to make-examples)")
     sites, probs, meta = read_probs(args.probs)
-    sample = args.sample or (sample_from_bam(args.bam) if args.bam else None)
+    sample = args.sample or (read_group_sample(args.bam, args.ref) if args.bam else None)
     regions = bam_names = None
     if args.gvcf:
         from genoscreen.variants.make_examples import plan

@@ -35,6 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="keep only the K best compounds per target (default: every pair)")
     p.add_argument("--min-affinity", type=float, metavar="X",
                    help="keep only predictions >= X (in the model's label units, e.g. pKd for dta-davis)")
+    p.add_argument("--allow-empty", action="store_true",
+                   help="a compound file with no valid compound writes a hits table with only its header instead of "
+                        "failing (the workflow uses it for library chunks)")
     p.set_defaults(func=run_screen)
 
 
@@ -61,7 +64,7 @@ def run_screen(args: argparse.Namespace) -> int:
     from genoscreen.screening.screen import screen
 
     screen(args.model, args.compounds, args.out, targets=args.targets, panel=args.panel, top_k=args.top_k,
-           min_affinity=args.min_affinity)
+           min_affinity=args.min_affinity, allow_empty=args.allow_empty)
     return 0
 
 

@@ -354,11 +354,16 @@ def screen_compounds(model, config, compound_ids: list[str], smiles: list[str], 
 
 
 def screen(model_dir: str | Path, compounds: str | Path, out: str | Path, *, targets: str | Path | None = None,
-           panel: str | None = None, top_k: int | None = None, min_affinity: float | None = None) -> ScreenSummary:
-    """`genoscreen screen`: read and check every input, then score; invalid compounds go to `<out>.errors.tsv`."""
+           panel: str | None = None, top_k: int | None = None, min_affinity: float | None = None,
+           allow_empty: bool = False) -> ScreenSummary:
+    """`genoscreen screen`: read and check every input, then score; invalid compounds go to `<out>.errors.tsv`.
+
+    A compound file with no valid compound is an error, unless `allow_empty` (one chunk of a library in the
+    workflow): then the hits table has only its header."""
     from genoscreen.affinity.checkpoint import load_model
     from genoscreen.affinity.data import read_compounds, read_targets
     from genoscreen.screening import panels
+    from genoscreen.screening.writers import HitWriter
 
     if (targets is None) == (panel is None):
         raise InputError("give exactly one of --targets T.fasta or --panel NAME")
@@ -372,7 +377,13 @@ def screen(model_dir: str | Path, compounds: str | Path, out: str | Path, *, tar
         records = read_targets(targets)
         target_ids, sequences = list(records), list(records.values())
     # Duplicate ids fail here, before any work; invalid SMILES go to the errors file (written atomically).
-    compound_ids, smiles, n_invalid = read_compounds(compounds, errors_path)
+    compound_ids, smiles, n_invalid = read_compounds(compounds, errors_path, allow_empty)
+    if not compound_ids:
+        with HitWriter(out):
+            pass
+        summary = ScreenSummary(out, n_invalid, n_invalid, len(target_ids), 0, 0, 0.0, errors_path=errors_path)
+        log.warning("%s: no valid compound; wrote a hits table with no rows (--allow-empty)", compounds)
+        return summary
     if sequences is not None:
         target_feats = encode_targets(model, config, sequences)
     summary = screen_compounds(model, config, compound_ids, smiles, target_ids, target_feats, out, top_k=top_k,

@@ -7,6 +7,7 @@ target by target, each target's rows in rank order, so the file is sorted by tar
 from __future__ import annotations
 
 import contextlib
+import re
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,12 @@ from genoscreen.common.io import atomic_path
 COLUMNS = ("compound_id", "target_id", "prediction", "rank")
 _PARQUET_ROW_GROUP = 1 << 20
 _TSV_SLICE = 1 << 16
+_NEEDS_QUOTES = re.compile(r'[\t\n\r"]')
+
+
+def _tsv_field(text: str) -> str:
+    """`text` as one TSV field that csv and pandas read back unchanged (quoted, quotes doubled, when needed)."""
+    return '"' + text.replace('"', '""') + '"' if _NEEDS_QUOTES.search(text) else text
 
 
 def is_parquet(path: str | Path) -> bool:
@@ -74,10 +81,12 @@ class HitWriter(contextlib.AbstractContextManager):
             if self._buffered >= _PARQUET_ROW_GROUP:
                 self._flush()
         else:
-            tail = f"\t{target_id}\t"
+            tail = f"\t{_tsv_field(target_id)}\t"
             for s in range(0, n, _TSV_SLICE):  # bounded text buffers for million-row targets
-                rows = zip(compound_ids[s : s + _TSV_SLICE], predictions[s : s + _TSV_SLICE].tolist(),
-                           ranks[s : s + _TSV_SLICE].tolist())
+                ids = compound_ids[s : s + _TSV_SLICE]
+                if _NEEDS_QUOTES.search("".join(ids)):  # rare: quote as csv/pandas expect; one scan per slice
+                    ids = [_tsv_field(c) for c in ids]
+                rows = zip(ids, predictions[s : s + _TSV_SLICE].tolist(), ranks[s : s + _TSV_SLICE].tolist())
                 self._handle.write("".join(f"{c}{tail}{p:.6f}\t{r}\n" for c, p, r in rows))
 
     def _flush(self) -> None:

@@ -27,7 +27,7 @@ from genoscreen.variants.labels import Truth, genotype_label
 from genoscreen.variants.normalize import RefSeq
 from genoscreen.variants.pileup import build_tensor, check_channels, ref_window_codes, select_reads
 from genoscreen.variants.pileup_config import PileupConfig
-from genoscreen.variants.reads import open_alignments
+from genoscreen.variants.reads import open_alignments, read_group_sample
 from genoscreen.variants.realign import RealignOptions
 from genoscreen.variants.regions import (ContigMap, Region, intersect_regions, open_reference, parse_regions,
                                          read_bed, reference_lengths, shard_regions, suggest_contig_map)
@@ -81,6 +81,12 @@ def plan(bam: str | Path, ref: str | Path, regions: str | Sequence[Region] | Non
         if bed is not None:
             bed_regions = read_bed(bed, lengths, contig_map)
             work = intersect_regions(work, bed_regions) if regions is not None else bed_regions
+        if not work:
+            given = " and ".join(x for x in (f"--regions {regions}" if isinstance(regions, str) else
+                                             ("--regions" if regions is not None else None),
+                                             f"--bed {bed}" if bed is not None else None) if x)
+            raise InputError(f"{given}: no region to call (the BED is empty or the regions and the BED do not "
+                             "overlap); check the contig names and coordinates")
     bam_names = {}
     for contig in sorted({r.contig for r in work}):
         name = contig_map.inverse(contig, bam_lengths)
@@ -235,7 +241,12 @@ def make_examples(bam: str | Path, ref: str | Path, out_dir: str | Path, regions
             matched.update(keys)
             n_candidates += n_cand
         writer.flush()
+        try:  # the VCF's sample name for a later `postprocess` (None: several or no read-group samples)
+            sample = read_group_sample(bam, ref)
+        except InputError:
+            sample = None
         summary = {
+            "sample": sample,
             "candidates": n_candidates,
             "examples": writer.written,
             "truth": p.truth.counts() if p.truth else {"SNP": 0, "INDEL": 0},

@@ -41,6 +41,16 @@ def ensure_index(path: str | Path) -> None:
         raise InputError(f"{path}: cannot be indexed ({str(err).strip().splitlines()[-1]}); is it a valid BAM/CRAM?") from None
 
 
+def read_group_sample(path: str | Path, reference: str | Path | None = None) -> str | None:
+    """The SM of the BAM's read groups: None when absent; an InputError when read groups disagree, or when the file
+    is missing, empty, truncated or not a BAM/CRAM (the checks of `open_alignments`)."""
+    with open_alignments(path, reference, index=False) as handle:
+        samples = sorted({rg.get("SM") for rg in handle.header.to_dict().get("RG", []) if rg.get("SM")})
+    if len(samples) > 1:
+        raise InputError(f"{path}: read groups name several samples {samples}; pass --sample to choose the VCF's name")
+    return samples[0] if samples else None
+
+
 def open_alignments(path: str | Path, reference: str | Path | None = None, index: bool = True):
     """Open a BAM/CRAM for region queries, after checking it is non-empty, complete, sorted and indexed.
 

@@ -6,6 +6,7 @@ import csv
 import logging
 from pathlib import Path
 
+from genoscreen.affinity.data import ERRORS_HEADER
 from genoscreen.common.errors import InputError
 from genoscreen.common.io import atomic_open, atomic_path
 
@@ -80,7 +81,8 @@ def merge_hits(inputs: list[str | Path], out: str | Path, top_k: int | None = No
 
     frames = []
     for path in inputs:
-        frame = pd.read_csv(path, sep="\t", dtype={"compound_id": str, "target_id": str})
+        # Ids are text: "NA", "null" or "N/A" are names here, not missing values.
+        frame = pd.read_csv(path, sep="\t", dtype={"compound_id": str, "target_id": str}, keep_default_na=False)
         missing = set(HIT_COLUMNS) - set(frame.columns)
         if missing:
             raise InputError(f"{path}: missing column(s) {sorted(missing)}; expected the output of `genoscreen screen`")
@@ -117,5 +119,5 @@ def _merge_errors(inputs: list[str | Path], errors_out: str | Path) -> None:
             rows += [[Path(path).name.split(".")[0], *row] for row in reader]
     with atomic_open(errors_out) as handle:
         writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
-        writer.writerow(header or ["chunk", "row", "compound_id", "reason"])
+        writer.writerow(header or ["chunk", *ERRORS_HEADER])
         writer.writerows(rows)

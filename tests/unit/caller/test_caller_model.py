@@ -98,3 +98,19 @@ def test_export_of_other_weights_is_not_used(saved, tmp_path, test_pileup):
     other = save_model(build_model(PRESETS["test"].model, test_pileup, seed=9), test_pileup, tmp_path / "o")
     (path / WEIGHTS).write_bytes((other / WEIGHTS).read_bytes())  # weights swapped behind the export's back
     assert load_predictor(path).how == "flax"
+
+
+def test_export_and_pileup_config_that_disagree_are_a_clear_error(saved):
+    """An edited pileup_config.json (or a non-object `export` entry) is one InputError, not a JAX shape traceback."""
+    from genoscreen.caller.inference import load_predictor
+
+    _, path = saved
+    config = json.loads((path / "pileup_config.json").read_text())
+    (path / "pileup_config.json").write_text(json.dumps({**config, "height": config["height"] + 10}))
+    with pytest.raises(InputError, match="pileup_config.json gives pileups of shape"):
+        load_predictor(path)
+    (path / "pileup_config.json").write_text(json.dumps(config))
+    info = json.loads((path / "model.json").read_text())
+    (path / "model.json").write_text(json.dumps({**info, "export": "yes"}))
+    with pytest.raises(InputError, match="'export' must be an object"):
+        load_predictor(path)

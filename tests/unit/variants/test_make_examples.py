@@ -19,7 +19,7 @@ def labelled(dataset, tmp_path_factory):
 
 def test_folder_layout_and_summary(labelled):
     out, summary = labelled
-    assert set(summary) == {"candidates", "examples", "truth", "truth_without_candidate"}
+    assert set(summary) == {"sample", "candidates", "examples", "truth", "truth_without_candidate"}
     assert summary == read_summary(out)
     assert summary["candidates"] == 5 and summary["examples"] == 7
     assert summary["truth"] == {"SNP": 4, "INDEL": 2}
