@@ -245,6 +245,7 @@ def reference_confidence(depth: np.ndarray, ref_count: np.ndarray) -> tuple[np.n
     post = 10.0 ** loglik
     post /= post.sum(axis=1, keepdims=True)
     gq = np.minimum(MAX_GQ, np.round(-10 * np.log10(np.maximum(1 - post[:, 0], P_FLOOR)))).astype(int)
+    gq = np.where(depth > 0, gq, 0)  # no reads: all PLs 0 and no confidence (the flat posterior would give GQ 2)
     pl = np.minimum(MAX_PHRED, np.round(-10 * loglik + 10 * loglik.max(axis=1, keepdims=True))).astype(int)
     pl = pl - pl.min(axis=1, keepdims=True)
     return gq, pl
