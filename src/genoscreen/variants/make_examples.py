@@ -82,10 +82,9 @@ def plan(bam: str | Path, ref: str | Path, regions: str | Sequence[Region] | Non
             bed_regions = read_bed(bed, lengths, contig_map)
             work = intersect_regions(work, bed_regions) if regions is not None else bed_regions
         if not work:
-            given = " and ".join(x for x in (f"--regions {regions}" if isinstance(regions, str) else
-                                             ("--regions" if regions is not None else None),
-                                             f"--bed {bed}" if bed is not None else None) if x)
-            raise InputError(f"{given}: no region to call (the BED is empty or the regions and the BED do not "
+            given = [f"--regions {regions}" if isinstance(regions, str) else "--regions"] if regions is not None else []
+            given += [f"--bed {bed}"] if bed is not None else []
+            raise InputError(f"{' and '.join(given)}: no region to call (the BED is empty or the regions and the BED do not "
                              "overlap); check the contig names and coordinates")
     bam_names = {}
     for contig in sorted({r.contig for r in work}):
