@@ -172,6 +172,43 @@ def test_split_sdf_and_smi(tmp_path):
         split_library(tmp_path / "lib.xyz", [tmp_path / "a.xyz"])
 
 
+@pytest.mark.parametrize("fmt", [".smi", ".csv", ".sdf"])
+def test_errors_of_chunks_point_at_library_rows(tmp_path, fmt):
+    """Each chunk is screened alone, yet the merged errors table gives the row the compound reader reports for the
+    whole library (file line for .smi, with blank and comment lines; table row; SDF record)."""
+    from genoscreen.affinity.data import load_compounds
+
+    good = ["CCO", "c1ccccc1", "CC(=O)O", "CCN", "CCCl"]
+    smiles = good[:2] + ["C1CC("] + good[2:4] + ["Xyz"] + good[4:]
+    lib = tmp_path / f"lib{fmt}"
+    if fmt == ".smi":
+        lib.write_text("".join(f"# block {i}\n\n{s} m{i}\n" for i, s in enumerate(smiles)))
+    elif fmt == ".csv":
+        lib.write_text("compound_id,smiles\n" + "".join(f"m{i},{s}\n" for i, s in enumerate(smiles)))
+    else:  # unparsable SMILES stand in as unreadable molblocks
+        from rdkit import Chem
+
+        mols = [Chem.MolFromSmiles(s) for s in smiles]  # a molblock starts with its (here empty) name line
+        lib.write_text("".join(f"m{i}" + (Chem.MolToMolBlock(m) if m else "\n\n\nnot a molblock\n") + "$$$$\n"
+                               for i, m in enumerate(mols)))
+    _, _, whole = load_compounds(lib)
+    assert len(whole) == 2
+    outs = [tmp_path / f"chunk{k:03d}{fmt}" for k in range(3)]
+    split_library(lib, outs, tmp_path / "chunks.json")
+    hits = []
+    for out in outs:
+        hits_path = tmp_path / f"{out.name}.hits.tsv"
+        load_compounds(out, f"{hits_path}.errors.tsv", allow_empty=True)
+        hits_path.write_text("compound_id\ttarget_id\tprediction\trank\n")
+        hits.append(hits_path)
+    merge_hits(hits, tmp_path / "merged.tsv", errors_out=tmp_path / "errors.tsv", index=tmp_path / "chunks.json")
+    merged = [line.split("\t") for line in (tmp_path / "errors.tsv").read_text().splitlines()[1:]]
+    assert [int(row[1]) for row in merged] == [row for row, *_ in whole]
+    with pytest.raises(InputError, match="lists 3 chunks but 2 hits tables"):
+        merge_hits(hits[:2], tmp_path / "m2.tsv", errors_out=tmp_path / "e2.tsv", index=tmp_path / "chunks.json")
+    assert not (tmp_path / "m2.tsv").exists()
+
+
 def _vcf(path: Path, records: list[tuple[str, int, str, str]], sample: str = "s") -> Path:
     lines = ["##fileformat=VCFv4.2", "##contig=<ID=c1,length=1000>", "##contig=<ID=c2,length=1000>",
              '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',

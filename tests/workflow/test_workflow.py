@@ -166,7 +166,7 @@ def test_second_run_does_nothing(demo_run):
 
 def test_library_chunks_without_valid_compounds(tmp_path, model_config):
     """More chunks than compounds, and a chunk holding only an invalid SMILES: the library still screens, and the
-    merged errors table names the bad compound (the per-chunk files are declared temp outputs, then removed)."""
+    merged errors table names the bad compound and its library line (the per-chunk files are temp outputs)."""
     import pandas as pd
 
     from genoscreen.demo.compounds import KINASE_INHIBITORS
@@ -181,6 +181,7 @@ def test_library_chunks_without_valid_compounds(tmp_path, model_config):
     assert set(hits["compound_id"]) == {n for n, _ in KINASE_INHIBITORS[:2]}
     errors = pd.read_csv(work / "results" / "screening" / "lib.errors.tsv", sep="\t")
     assert errors["id"].tolist() == ["broken"] and errors["chunk"].tolist() == ["chunk003"]
+    assert errors["row"].tolist() == [3]  # the library's line, not the chunk's
     assert not list((work / "results" / "work").rglob("*.errors.tsv"))
 
 

@@ -5,7 +5,8 @@ rule split_compounds:
     input:
         lambda wildcards: LIBRARIES[wildcards.name],
     output:
-        temp(expand("results/work/screening/{{name}}/chunk{chunk}{{fmt}}", chunk=CHUNKS)),
+        chunks=temp(expand("results/work/screening/{{name}}/chunk{chunk}{{fmt}}", chunk=CHUNKS)),
+        index=temp("results/work/screening/{name}/chunks{fmt}.json"),
     params:
     log:
         "logs/split_compounds/{name}{fmt}.log",
@@ -17,7 +18,7 @@ rule split_compounds:
     conda:
         ENV
     shell:
-        "genoscreen split-compounds {input} --out {output} 2> {log}"
+        "genoscreen split-compounds {input} --out {output.chunks} --index {output.index} 2> {log}"
 
 
 rule screen_chunk:
@@ -54,6 +55,7 @@ rule merge_hits:
             chunk=CHUNKS,
             fmt=library_fmt(wildcards.name),
         ),
+        index=lambda wildcards: f"results/work/screening/{wildcards.name}/chunks{library_fmt(wildcards.name)}.json",
         # found by merge-hits next to each hits table; listed so they are staged and then removed (temp)
         errors=lambda wildcards: expand(
             "results/work/screening/{name}/chunk{chunk}{fmt}.hits.tsv.errors.tsv",
@@ -76,4 +78,4 @@ rule merge_hits:
     conda:
         ENV
     shell:
-        "genoscreen merge-hits {input.hits} --out {output.hits} --top-k {params.top_k} --errors {output.errors} 2> {log}"
+        "genoscreen merge-hits {input.hits} --out {output.hits} --top-k {params.top_k} --errors {output.errors} --index {input.index} 2> {log}"

@@ -74,6 +74,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="merged hits TSV")
     p.add_argument("--top-k", type=int, default=None, help="keep the K best compounds per target (default: all)")
     p.add_argument("--errors", help="also merge the chunks' <hits>.errors.tsv into this file")
+    p.add_argument("--index", help="the chunk index of `split-compounds --index`: the errors' rows become rows of "
+                                   "the library (inputs in chunk order)")
     p.set_defaults(func=_merge_hits)
 
 
@@ -122,5 +124,5 @@ def _split_compounds(args: argparse.Namespace) -> int:
 def _merge_hits(args: argparse.Namespace) -> int:
     from genoscreen.workflow.gather import merge_hits
 
-    merge_hits(args.inputs, args.out, args.top_k, args.errors)
+    merge_hits(args.inputs, args.out, args.top_k, args.errors, args.index)
     return 0

@@ -1,8 +1,8 @@
 """Split a compound library into N chunks for parallel screening, keeping its format (no SMILES parsing here).
 
 Records are split as text: `.smi` lines, `.tsv`/`.csv` rows under a repeated header, `.sdf` blocks ending `$$$$`.
-Validation stays with `genoscreen screen`, which reports invalid compounds per chunk; chunks are contiguous so row
-numbers can be mapped back (each chunk's first row is in `chunks.json`).
+Validation stays with `genoscreen screen`, which reports invalid compounds per chunk; chunks are contiguous, and
+the index (`--index`) gives each chunk's row offset, with which `merge-hits --index` reports library rows.
 """
 
 from __future__ import annotations
@@ -25,8 +25,13 @@ def library_format(path: str | Path) -> str:
     raise InputError(f"{path}: unknown compound file type; use one of {', '.join(FORMATS)} (optionally .gz)")
 
 
-def _records(path: str | Path, fmt: str) -> tuple[list[str], list[str]]:
-    """(header lines, records) of a library, each record the text of one compound."""
+def _records(path: str | Path, fmt: str) -> tuple[list[str], list[str], list[int]]:
+    """(header lines, records, row offsets): each record is the text of one compound, and `row offsets[j]` is
+    what turns a row number that `genoscreen screen` reports for a chunk starting at record j into the library's.
+
+    Rows are as the compound reader counts them: .smi file lines (blank and `#` lines are kept with the record that
+    follows them, so a chunk's lines are the library's lines), .tsv/.csv non-blank lines, .sdf records.
+    """
     with open_text(path) as handle:
         text = handle.read()
     if fmt == ".sdf":
@@ -38,19 +43,32 @@ def _records(path: str | Path, fmt: str) -> tuple[list[str], list[str]]:
                 current = []
         if "".join(current).strip():
             blocks.append("".join(current) + "\n$$$$\n")
-        return [], blocks
-    lines = [line if line.endswith("\n") else line + "\n" for line in text.splitlines() if line.strip()]
+        return [], blocks, list(range(len(blocks)))
     if fmt in (".tsv", ".csv"):
+        lines = [line if line.endswith("\n") else line + "\n" for line in text.splitlines() if line.strip()]
         if not lines:
             raise InputError(f"{path}: empty compound table; it needs a header with a smiles column")
-        return lines[:1], lines[1:]
-    return [], [line for line in lines if not line.lstrip().startswith("#")]
+        return lines[:1], lines[1:], list(range(len(lines) - 1))
+    records, offsets, pending, start = [], [], [], 1
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not pending:
+            start = number
+        pending.append(line + "\n")
+        if line.strip() and not line.lstrip().startswith("#"):
+            records.append("".join(pending))
+            offsets.append(start - 1)
+            pending = []
+    return [], records, offsets
 
 
 def split_library(path: str | Path, outputs: list[str | Path], index_out: str | Path | None = None) -> list[int]:
-    """Write the library's records into len(outputs) contiguous chunks of near-equal size; return the chunk sizes."""
+    """Write the library's records into len(outputs) contiguous chunks of near-equal size; return the chunk sizes.
+
+    `index_out` (JSON) records each chunk's first record, size and `row_offset`: a row number that `genoscreen
+    screen` reports for the chunk, plus its row_offset, is the row in the library (see `merge_hits`).
+    """
     fmt = library_format(path)
-    header, records = _records(path, fmt)
+    header, records, offsets = _records(path, fmt)
     if not records:
         raise InputError(f"{path}: no compounds")
     n = len(outputs)
@@ -62,6 +80,8 @@ def split_library(path: str | Path, outputs: list[str | Path], index_out: str | 
             handle.writelines(header + records[bounds[i] : bounds[i + 1]])
     sizes = [bounds[i + 1] - bounds[i] for i in range(n)]
     if index_out is not None:
+        row_offset = [offsets[b] if b < len(records) else 0 for b in bounds[:-1]]
         with atomic_open(index_out) as handle:
-            json.dump({"library": str(path), "records": len(records), "first_record": bounds[:-1], "sizes": sizes}, handle, indent=1)
+            json.dump({"library": str(path), "records": len(records), "first_record": bounds[:-1], "sizes": sizes,
+                       "row_offset": row_offset}, handle, indent=1)
     return sizes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import logging
 from pathlib import Path
 
@@ -70,15 +71,18 @@ def _ids(header, kind: str) -> set:
 HIT_COLUMNS = ("compound_id", "target_id", "prediction", "rank")
 
 
-def merge_hits(inputs: list[str | Path], out: str | Path, top_k: int | None = None, errors_out: str | Path | None = None) -> int:
+def merge_hits(inputs: list[str | Path], out: str | Path, top_k: int | None = None, errors_out: str | Path | None = None,
+               index: str | Path | None = None) -> int:
     """Merge per-chunk hit tables into one: re-rank within each target, keep the top K, sort by target then rank.
 
     Each chunk kept its own top K, so the global top K is exact. Sorted as `genoscreen screen` sorts: by target_id,
     then rank; equal predictions keep chunk order.
-    Per-chunk errors files (`<chunk>.errors.tsv`, when present) are concatenated into `errors_out`.
+    Per-chunk errors files (`<chunk>.errors.tsv`, when present) are concatenated into `errors_out`; with the
+    `index` that `split_library` wrote (inputs in chunk order), their rows become rows of the library.
     """
     import pandas as pd
 
+    offsets = _row_offsets(index, len(inputs)) if index is not None else None  # checked before any output
     frames = []
     for path in inputs:
         # Ids are text: "NA", "null" or "N/A" are names here, not missing values.
@@ -98,13 +102,24 @@ def merge_hits(inputs: list[str | Path], out: str | Path, top_k: int | None = No
     with atomic_open(out) as handle:
         hits.to_csv(handle, sep="\t", index=False, float_format="%.6f")
     if errors_out is not None:
-        _merge_errors(inputs, errors_out)
+        _merge_errors(inputs, errors_out, offsets)
     return len(hits)
 
 
-def _merge_errors(inputs: list[str | Path], errors_out: str | Path) -> None:
+def _row_offsets(index: str | Path, n_inputs: int) -> list[int]:
+    try:
+        offsets = json.loads(Path(index).read_text())["row_offset"]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise InputError(f"{index}: not a chunk index of `genoscreen split-compounds --index` ({err})") from None
+    if len(offsets) != n_inputs:
+        raise InputError(f"{index}: lists {len(offsets)} chunks but {n_inputs} hits tables were given; pass the "
+                         "chunks' hits tables in chunk order")
+    return offsets
+
+
+def _merge_errors(inputs: list[str | Path], errors_out: str | Path, row_offsets: list[int] | None = None) -> None:
     rows, header = [], None
-    for path in inputs:
+    for k, path in enumerate(inputs):
         err = Path(f"{path}.errors.tsv")
         if not err.exists():
             err = Path(str(path).removesuffix(".tsv") + ".errors.tsv")
@@ -116,7 +131,9 @@ def _merge_errors(inputs: list[str | Path], errors_out: str | Path) -> None:
             if file_header is None:
                 continue
             header = header or ["chunk", *file_header]
-            rows += [[Path(path).name.split(".")[0], *row] for row in reader]
+            shift = row_offsets[k] if row_offsets is not None else 0
+            rows += [[Path(path).name.split(".")[0], str(int(row[0]) + shift) if row[0].isdigit() else row[0], *row[1:]]
+                     for row in reader if row]
     with atomic_open(errors_out) as handle:
         writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
         writer.writerow(header or ["chunk", *ERRORS_HEADER])
