@@ -284,3 +284,25 @@ def test_merge_hits_keeps_ids_that_look_like_missing_values(tmp_path):
     assert merge_hits(chunks, merged) == 4
     table = pd.read_csv(merged, sep="\t", keep_default_na=False)
     assert table["compound_id"].tolist() == ["m3", "N/A", "null", "NA"] and set(table["target_id"]) == {"NA"}
+
+
+@pytest.mark.parametrize("fmt", [".smi", ".tsv", ".sdf"])
+def test_split_refuses_duplicate_ids_as_screen_does(tmp_path, fmt):
+    """Two chunks would each accept their copy of a duplicated id; the split refuses it with the reader's rows."""
+    from genoscreen.affinity.data import load_compounds
+
+    names = ["a", "b", "a"]
+    lib = tmp_path / f"lib{fmt}"
+    if fmt == ".smi":
+        lib.write_text("# header comment\n" + "".join(f"CCO {n}\n" for n in names))
+    elif fmt == ".tsv":
+        lib.write_text("smiles\tID\n" + "".join(f"CCO\t{n}\n" for n in names))
+    else:
+        lib.write_text("".join(f"x{i}\n  RDKit\n\n  0  0  0  0  0  0  0  0  0  0999 V2000\nM  END\n>  <compound_id>\n{n}\n\n$$$$\n"
+                               for i, n in enumerate(names)))
+    with pytest.raises(InputError) as whole:
+        load_compounds(lib)
+    with pytest.raises(InputError) as split:
+        split_library(lib, [tmp_path / f"a{fmt}", tmp_path / f"b{fmt}"])
+    assert str(split.value) == str(whole.value) and "duplicate compound id 'a'" in str(split.value)
+    assert not (tmp_path / f"a{fmt}").exists()

@@ -7,13 +7,17 @@ the index (`--index`) gives each chunk's row offset, with which `merge-hits --in
 
 from __future__ import annotations
 
+import csv
 import json
+import re
 from pathlib import Path
 
+from genoscreen.affinity.data import ID_COLUMNS
 from genoscreen.common.errors import InputError
 from genoscreen.common.io import atomic_open, open_text, strip_compression_suffix
 
 FORMATS = (".smi", ".tsv", ".csv", ".sdf")
+_SDF_PROP = re.compile(r"^>.*<([^>]+)>")
 
 
 def library_format(path: str | Path) -> str:
@@ -61,6 +65,43 @@ def _records(path: str | Path, fmt: str) -> tuple[list[str], list[str], list[int
     return [], records, offsets
 
 
+def _record_ids(fmt: str, header: list[str], records: list[str]) -> list[str | None]:
+    """Each record's compound id as the compound reader will take it (None where it will make one up or fail)."""
+    if fmt == ".smi":
+        return [(fields[1] if len(fields) > 1 else None)
+                for fields in (record.rstrip("\n").rsplit("\n", 1)[-1].split() for record in records)]
+    if fmt in (".tsv", ".csv"):
+        delimiter = "\t" if fmt == ".tsv" else ","
+        columns = [c.strip().lower() for c in next(csv.reader(header, delimiter=delimiter))]
+        column = next((columns.index(c) for c in ID_COLUMNS if c in columns), None)
+        if column is None:
+            return [None] * len(records)
+        return [(row[column].strip() if len(row) > column else None)
+                for row in csv.reader(records, delimiter=delimiter)]
+    ids = []
+    for record in records:
+        lines = record.splitlines()
+        props = {m.group(1): lines[i + 1].strip() for i, line in enumerate(lines[:-1]) if (m := _SDF_PROP.match(line))}
+        ids.append(next((props[p] for p in ID_COLUMNS if p in props), None) or lines[0].strip() or None)
+    return ids
+
+
+def _check_unique_ids(path, fmt: str, header: list[str], records: list[str], offsets: list[int]) -> None:
+    """Duplicate compound ids are refused here, as `genoscreen screen` refuses them in one file: chunks would
+    each accept their copy."""
+
+    def row(j: int) -> int:  # the compound reader's row of record j: .smi line, table line, SDF record
+        return offsets[j] + (records[j].count("\n") if fmt == ".smi" else 1 if fmt == ".sdf" else 2)
+
+    seen: dict[str, int] = {}
+    for j, ident in enumerate(_record_ids(fmt, header, records)):
+        if ident is not None and ident in seen:
+            raise InputError(f"{path}: row {row(j)}: duplicate compound id '{ident}' (first at row "
+                             f"{row(seen[ident])}); make ids unique")
+        if ident is not None:
+            seen[ident] = j
+
+
 def split_library(path: str | Path, outputs: list[str | Path], index_out: str | Path | None = None) -> list[int]:
     """Write the library's records into len(outputs) contiguous chunks of near-equal size; return the chunk sizes.
 
@@ -71,6 +112,7 @@ def split_library(path: str | Path, outputs: list[str | Path], index_out: str | 
     header, records, offsets = _records(path, fmt)
     if not records:
         raise InputError(f"{path}: no compounds")
+    _check_unique_ids(path, fmt, header, records, offsets)
     n = len(outputs)
     bounds = [round(i * len(records) / n) for i in range(n + 1)]
     for i, out in enumerate(outputs):
