@@ -27,7 +27,7 @@ from genoscreen.variants.labels import Truth, genotype_label
 from genoscreen.variants.normalize import RefSeq
 from genoscreen.variants.pileup import build_tensor, check_channels, ref_window_codes, select_reads
 from genoscreen.variants.pileup_config import PileupConfig
-from genoscreen.variants.reads import open_alignments, read_group_sample
+from genoscreen.variants.reads import header_sample, open_alignments
 from genoscreen.variants.realign import RealignOptions
 from genoscreen.variants.regions import (ContigMap, Region, intersect_regions, open_reference, parse_regions,
                                          read_bed, reference_lengths, shard_regions, suggest_contig_map)
@@ -50,6 +50,7 @@ class Plan:
     truth: Truth | None
     shards: list[Region]
     realign: RealignOptions = RealignOptions()
+    sample: str | None = None  # the read groups' SM (None: none, or several)
 
 
 def plan(bam: str | Path, ref: str | Path, regions: str | Sequence[Region] | None = None,
@@ -97,6 +98,10 @@ def plan(bam: str | Path, ref: str | Path, regions: str | Sequence[Region] | Non
                 f"{lengths[contig]:,}; the reads were aligned to another assembly than {ref}"
             )
         bam_names[contig] = name
+    try:
+        sample = header_sample(alignments.header, bam)
+    except InputError:  # several samples: postprocess asks for --sample
+        sample = None
     alignments.close()
     truth_obj = None
     if truth is not None:
@@ -105,7 +110,7 @@ def plan(bam: str | Path, ref: str | Path, regions: str | Sequence[Region] | Non
     elif confident_bed is not None:
         raise InputError("--confident-bed is only used with --truth; pass the truth VCF too")
     return Plan(str(bam), str(ref), bam_names, config, filters, thresholds, truth_obj,
-                shard_regions(work, shard_size), realign)
+                shard_regions(work, shard_size), realign, sample)
 
 
 def _contig_error(bam, bam_names: list[str], ref, ref_names: list[str]) -> None:
@@ -240,12 +245,8 @@ def make_examples(bam: str | Path, ref: str | Path, out_dir: str | Path, regions
             matched.update(keys)
             n_candidates += n_cand
         writer.flush()
-        try:  # the VCF's sample name for a later `postprocess` (None: several or no read-group samples)
-            sample = read_group_sample(bam, ref)
-        except InputError:
-            sample = None
         summary = {
-            "sample": sample,
+            "sample": p.sample,  # the VCF's sample name for a later `postprocess`
             "candidates": n_candidates,
             "examples": writer.written,
             "truth": p.truth.counts() if p.truth else {"SNP": 0, "INDEL": 0},

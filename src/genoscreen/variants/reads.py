@@ -45,7 +45,12 @@ def read_group_sample(path: str | Path, reference: str | Path | None = None) -> 
     """The SM of the BAM's read groups: None when absent; an InputError when read groups disagree, or when the file
     is missing, empty, truncated or not a BAM/CRAM (the checks of `open_alignments`)."""
     with open_alignments(path, reference, index=False) as handle:
-        samples = sorted({rg.get("SM") for rg in handle.header.to_dict().get("RG", []) if rg.get("SM")})
+        return header_sample(handle.header, path)
+
+
+def header_sample(header, path: str | Path) -> str | None:
+    """The SM of an alignment header's read groups (None when absent; an InputError when they disagree)."""
+    samples = sorted({rg.get("SM") for rg in header.to_dict().get("RG", []) if rg.get("SM")})
     if len(samples) > 1:
         raise InputError(f"{path}: read groups name several samples {samples}; pass --sample to choose the VCF's name")
     return samples[0] if samples else None

@@ -30,11 +30,9 @@ def library_format(path: str | Path) -> str:
 
 
 def _records(path: str | Path, fmt: str) -> tuple[list[str], list[str], list[int]]:
-    """(header lines, records, row offsets): each record is the text of one compound, and `row offsets[j]` is
-    what turns a row number that `genoscreen screen` reports for a chunk starting at record j into the library's.
-
-    Rows are as the compound reader counts them: .smi file lines (blank and `#` lines are kept with the record that
-    follows them, so a chunk's lines are the library's lines), .tsv/.csv non-blank lines, .sdf records.
+    """(header lines, records, rows): each record is the text of one compound and rows[j] its row as the compound
+    reader counts rows: .smi file lines (blank and `#` lines are kept with the record that follows them, so a
+    chunk's lines are the library's lines), .tsv/.csv non-blank lines (header = 1), .sdf records.
     """
     with open_text(path) as handle:
         text = handle.read()
@@ -47,22 +45,20 @@ def _records(path: str | Path, fmt: str) -> tuple[list[str], list[str], list[int
                 current = []
         if "".join(current).strip():
             blocks.append("".join(current) + "\n$$$$\n")
-        return [], blocks, list(range(len(blocks)))
+        return [], blocks, list(range(1, len(blocks) + 1))
     if fmt in (".tsv", ".csv"):
         lines = [line if line.endswith("\n") else line + "\n" for line in text.splitlines() if line.strip()]
         if not lines:
             raise InputError(f"{path}: empty compound table; it needs a header with a smiles column")
-        return lines[:1], lines[1:], list(range(len(lines) - 1))
-    records, offsets, pending, start = [], [], [], 1
+        return lines[:1], lines[1:], list(range(2, len(lines) + 1))
+    records, rows, pending = [], [], []
     for number, line in enumerate(text.splitlines(), start=1):
-        if not pending:
-            start = number
         pending.append(line + "\n")
         if line.strip() and not line.lstrip().startswith("#"):
             records.append("".join(pending))
-            offsets.append(start - 1)
+            rows.append(number)
             pending = []
-    return [], records, offsets
+    return [], records, rows
 
 
 def _record_ids(fmt: str, header: list[str], records: list[str]) -> list[str | None]:
@@ -86,20 +82,17 @@ def _record_ids(fmt: str, header: list[str], records: list[str]) -> list[str | N
     return ids
 
 
-def _check_unique_ids(path, fmt: str, header: list[str], records: list[str], offsets: list[int]) -> None:
+def _check_unique_ids(path, fmt: str, header: list[str], records: list[str], rows: list[int]) -> None:
     """Duplicate compound ids are refused here, as `genoscreen screen` refuses them in one file: chunks would
     each accept their copy."""
-
-    def row(j: int) -> int:  # the compound reader's row of record j: .smi line, table line, SDF record
-        return offsets[j] + (records[j].count("\n") if fmt == ".smi" else 1 if fmt == ".sdf" else 2)
-
     seen: dict[str, int] = {}
-    for j, ident in enumerate(_record_ids(fmt, header, records)):
-        if ident is not None and ident in seen:
-            raise InputError(f"{path}: row {row(j)}: duplicate compound id '{ident}' (first at row "
-                             f"{row(seen[ident])}); make ids unique")
-        if ident is not None:
-            seen[ident] = j
+    for ident, row in zip(_record_ids(fmt, header, records), rows):
+        if ident is None:
+            continue
+        if ident in seen:
+            raise InputError(f"{path}: row {row}: duplicate compound id '{ident}' (first at row {seen[ident]}); "
+                             "make ids unique")
+        seen[ident] = row
 
 
 def split_library(path: str | Path, outputs: list[str | Path], index_out: str | Path | None = None) -> list[int]:
@@ -109,10 +102,10 @@ def split_library(path: str | Path, outputs: list[str | Path], index_out: str | 
     screen` reports for the chunk, plus its row_offset, is the row in the library (see `merge_hits`).
     """
     fmt = library_format(path)
-    header, records, offsets = _records(path, fmt)
+    header, records, rows = _records(path, fmt)
     if not records:
         raise InputError(f"{path}: no compounds")
-    _check_unique_ids(path, fmt, header, records, offsets)
+    _check_unique_ids(path, fmt, header, records, rows)
     n = len(outputs)
     bounds = [round(i * len(records) / n) for i in range(n + 1)]
     for i, out in enumerate(outputs):
@@ -122,7 +115,9 @@ def split_library(path: str | Path, outputs: list[str | Path], index_out: str | 
             handle.writelines(header + records[bounds[i] : bounds[i + 1]])
     sizes = [bounds[i + 1] - bounds[i] for i in range(n)]
     if index_out is not None:
-        row_offset = [offsets[b] if b < len(records) else 0 for b in bounds[:-1]]
+        # In its chunk, record b sits at row rows[0] (.smi: after its own leading lines): the offset is the difference.
+        row_offset = [rows[b] - (records[b].count("\n") if fmt == ".smi" else rows[0]) if b < len(records) else 0
+                      for b in bounds[:-1]]
         with atomic_open(index_out) as handle:
             json.dump({"library": str(path), "records": len(records), "first_record": bounds[:-1], "sizes": sizes,
                        "row_offset": row_offset}, handle, indent=1)
