@@ -101,6 +101,25 @@ def register(sub: argparse._SubParsersAction) -> None:
                          "simulation lacks (default 0; 0.05-0.2 for training sets)")
     sr.set_defaults(func=_simulate_reads)
 
+    ds = sub.add_parser(
+        "downsample",
+        help="downsample a BAM to a target depth or fraction (samtools view -s, pairs kept together)",
+        description="Keep a random, seeded share of the read pairs of a BAM with `samtools view -s`, either a "
+                    "--fraction or as many as bring the mean depth over --regions (measured with samtools coverage) "
+                    "to --depth. Writes OUT and OUT.bai. Used for coverage-robust training data and titration "
+                    "benchmarks. Example: genoscreen downsample --bam in.bam --regions chr20:1-500000 --depth 10 "
+                    "--out in.10x.bam",
+    )
+    ds.add_argument("--bam", required=True, help="coordinate-sorted, indexed BAM")
+    ds.add_argument("--out", required=True, help="output BAM (indexed)")
+    what = ds.add_mutually_exclusive_group(required=True)
+    what.add_argument("--depth", type=float, help="target mean depth over --regions")
+    what.add_argument("--fraction", type=float, help="share of read pairs to keep, in (0, 1]")
+    ds.add_argument("--regions", help="regions to measure the depth over, CONTIG:START-END (1-based), comma-separated")
+    ds.add_argument("--seed", type=int, default=0, help="seed of the pair selection (default 0)")
+    ds.add_argument("--threads", type=int, default=1, help="samtools threads (default 1)")
+    ds.set_defaults(func=_downsample)
+
 
 def _make_examples(args: argparse.Namespace) -> int:
     from genoscreen.variants.candidates import CandidateThresholds, ReadFilters
@@ -157,6 +176,21 @@ def _simulate_reads(args: argparse.Namespace) -> int:
         edge=args.edge, contig_map=ContigMap.parse(args.contig_map), sample_name=args.sample,
         artifact_fraction=args.artifact_fraction,
     )
+    json.dump(info, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+def _downsample(args: argparse.Namespace) -> int:
+    from genoscreen.variants.downsample import downsample
+    from genoscreen.variants.reads import open_alignments
+    from genoscreen.variants.regions import parse_regions
+
+    with open_alignments(args.bam) as bam:
+        lengths = dict(zip(bam.references, bam.lengths))
+    regions = parse_regions(args.regions, lengths) if args.regions else []
+    info = downsample(args.bam, args.out, fraction=args.fraction, depth=args.depth, regions=regions, seed=args.seed,
+                      threads=args.threads)
     json.dump(info, sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0

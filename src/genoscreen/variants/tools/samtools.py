@@ -38,3 +38,26 @@ def index(bam: str | Path) -> None:
 
 def faidx(fasta: str | Path) -> None:
     run([binary(), "faidx", str(fasta)], what="samtools faidx")
+
+
+def coverage(bam: str | Path, region: str, min_mapq: int = 0) -> dict:
+    """`samtools coverage -r REGION` of one region as a dict (numreads, covbases, meandepth, ...)."""
+    text = subprocess.run([binary(), "coverage", "-q", str(min_mapq), "-r", region, str(bam)],
+                          capture_output=True, text=True)
+    if text.returncode:
+        raise ToolError(f"samtools coverage -r {region} failed on {bam}: {text.stderr.strip()[-300:]}")
+    lines = [ln for ln in text.stdout.splitlines() if ln.strip()]
+    if len(lines) != 2:
+        raise ToolError(f"samtools coverage -r {region} on {bam}: unexpected output {text.stdout[:200]!r}")
+    head, row = lines[0].lstrip("#").split("\t"), lines[1].split("\t")
+    out = dict(zip(head, row))
+    return {k: (v if k == "rname" else float(v)) for k, v in out.items()}
+
+
+def subsample(bam: str | Path, out_bam: str | Path, fraction: float, seed: int = 0, threads: int = 1) -> None:
+    """`samtools view -s SEED.FRACTION`: keep each read pair (by name hash) with probability `fraction`."""
+    if not 0 < fraction < 1:
+        raise ValueError(f"subsample fraction must be in (0, 1), got {fraction}")
+    frac = f"{fraction:.6f}".split(".")[1].rstrip("0") or "0"
+    run([binary(), "view", "-b", "-@", str(max(0, threads - 1)), "-s", f"{int(seed)}.{frac}", "-o", str(out_bam),
+         str(bam)], what="samtools view -s")
