@@ -135,3 +135,16 @@ def test_make_examples_records_the_read_group_sample(dataset, tmp_path, capsys):
     assert main(["make-examples", "--bam", str(bam), "--ref", str(dataset.ref), "--out", str(tmp_path / "ex"),
                  "--preset", "test", "--regions", "chrS:1-4500"]) == 0
     assert json.loads(capsys.readouterr().out)["sample"] == "NA00001"
+
+
+@pytest.mark.skipif(shutil.which("samtools") is None, reason="samtools not installed (apt-get install samtools)")
+def test_downsample_cli(dataset, tmp_path, capsys):
+    out = tmp_path / "ds.bam"
+    rc = main(["downsample", "--bam", str(dataset.bam), "--regions", "chrS:1001-5000", "--depth", "10", "--seed", "2",
+               "--out", str(out)])
+    info = json.loads(capsys.readouterr().out)
+    assert rc == 0 and out.exists() and info["expected_depth"] == pytest.approx(10)
+    assert main(["downsample", "--bam", str(dataset.bam), "--fraction", "0.5", "--out", str(dataset.bam)]) == 2
+    assert "overwrite the input" in capsys.readouterr().err
+    assert main(["downsample", "--bam", str(tmp_path / "missing.bam"), "--fraction", "0.5", "--out", str(out)]) == 2
+    assert "not found" in capsys.readouterr().err

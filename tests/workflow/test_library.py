@@ -306,3 +306,51 @@ def test_split_refuses_duplicate_ids_as_screen_does(tmp_path, fmt):
         split_library(lib, [tmp_path / f"a{fmt}", tmp_path / f"b{fmt}"])
     assert str(split.value) == str(whole.value) and "duplicate compound id 'a'" in str(split.value)
     assert not (tmp_path / f"a{fmt}").exists()
+
+
+def test_shipped_caller_training_table_reads():
+    """config/caller_training.tsv: every row valid, depths below what is simulated, test rows never trained on."""
+    import yaml
+
+    from genoscreen.workflow.config import read_training_data
+
+    training = yaml.safe_load((ROOT / "config" / "training.yaml").read_text())["training"]["caller"]
+    real_sets = {s["name"]: s for s in training["real_sets"]}
+    rows = read_training_data(ROOT / training["data"], SCHEMAS / "caller_training.schema.yaml", real_sets)
+    by_split = {split: [r for r in rows if r.split == split] for split in ("train", "val", "test")}
+    assert all(by_split.values())
+    depths = [float(d) for r in by_split["train"] for d in r.depths if d != "full"]
+    assert min(depths) <= 4 and max(r.depth or 0 for r in rows) >= 120
+    assert {r.profile for r in by_split["train"] if r.profile} >= {"HS20", "HS25", "HSXt", "MSv3", "NS50"}
+    assert {r.read_length for r in by_split["train"] if r.read_length} >= {75, 100, 150, 250}
+    assert {r.quality_binning for r in by_split["train"]} == {"none", "novaseq"}
+    assert any(r.duplicates > 0 for r in by_split["train"])
+    # the titration's held-out reads are never trained on: the other lab's run, and the first half of NA12878's
+    assert all(r.source != "hg001_2x151" for r in by_split["train"] + by_split["val"])
+    dev = [r for r in by_split["train"] if r.source == "na12878_2x101"]
+    assert dev and all(int(r.regions.split(":")[1].split("-")[0]) > 10_022_500 for r in dev)
+    assert dev[0].folders[-1] == f"{dev[0].name}.full" and dev[0].folders[0] == f"{dev[0].name}.5x"
+
+
+@pytest.mark.parametrize("row, message", [
+    ("a\ttrain\tsim\tchr1:1-100\t30\t5,full\tHS25\t150", "row 2"),  # fine: a control
+    ("a\ttrain\tsim\tchr1:1-100\t30\t5,40\tHS25\t150", "must lie below the simulated depth"),
+    ("a\ttrain\tsim\tchr1:1-100\t\t5,full\tHS25\t150", "needs depth"),
+    ("a\ttrain\treal:nope\tchr1:1-100\t\t5,full\t\t", "not in training.caller.real_sets"),
+    ("a\ttrain\tsim\tchr1:1-100\t30\t5,full\tXX10\t150", "profile"),
+    ("a\ttrain\tsim\tchr1:1-100\tthirty\t5,full\tHS25\t150", "depth 'thirty' is not a number"),
+    ("a\tdev\tsim\tchr1:1-100\t30\t5,full\tHS25\t150", "split"),
+])
+def test_bad_caller_training_rows_are_one_clear_error(tmp_path, row, message):
+    from genoscreen.workflow.config import read_training_data
+
+    table = tmp_path / "t.tsv"
+    table.write_text("# a comment\nname\tsplit\tsource\tregions\tdepth\tdepths\tprofile\tread_length\n" + row + "\n")
+    schema = SCHEMAS / "caller_training.schema.yaml"
+    if message == "row 2":
+        (only,) = read_training_data(table, schema, {})
+        assert only.depths == ("5", "full") and only.folders == ["a.5x", "a.full"] and only.weight == 1
+        table.write_text(table.read_text() + row + "\n")
+        message = "duplicate name"
+    with pytest.raises(InputError, match=message):
+        read_training_data(table, schema, {})

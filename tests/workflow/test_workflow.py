@@ -246,13 +246,18 @@ def test_training_targets_dry_run(tmp_path, shared):
         return str((ROOT / node).resolve()) if isinstance(node, str) and node.startswith("../") else node
 
     (work / "training.yaml").write_text(yaml.safe_dump(absolute(config)))
+    shutil.copy(ROOT / config["training"]["caller"]["data"], work / config["training"]["caller"]["data"])
     result = snakemake(work, "-n", "train_caller", "train_affinity", "--configfile", "config/config.yaml",
                        "override.yaml", "training.yaml", timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout + result.stderr
-    for rule in ("simulate_reads", "labelled_examples", "real_examples", "train_caller_sim", "finetune_caller",
+    for rule in ("training_bam_sim", "training_bam_depth", "training_examples", "train_caller_network",
+                 "calibrate_caller", "caller_heldout", "caller_calibration_table", "caller_titration", "caller_release",
                  "affinity_cv", "affinity_train"):
         assert rule in out, rule
+    # every row of the table enters at each of its depths: simulated, downsampled, labelled
+    assert "genoscreen downsample --bam results/training/caller/bams/s04.full.bam" in out
+    assert "--art-system MSv3" in out and "--quality-binning novaseq" in out and "--select-on mean" in out
 
 
 def _dev_reference(dev: Path) -> str:

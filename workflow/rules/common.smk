@@ -92,20 +92,77 @@ def report_args(wildcards, input):
     return " ".join(args)
 
 
-def caller_val_examples():
-    """Validation examples of train-caller: the held-back simulated region(s), then the real sets (last = selection)."""
+def caller_training_data():
+    """The rows of the caller's training-data table by name ({} when training.caller.data is not set)."""
+    from genoscreen.workflow.config import read_training_data
+
     caller = config["training"]["caller"]
-    val = []
-    if caller["val_regions"]:
-        val += expand("results/training/caller/examples/val.cov{coverage}", coverage=caller["val_coverages"])
-    val += expand("results/training/caller/examples/real.{name}", name=REAL_SETS)
-    return val
+    if not caller["data"]:
+        return {}
+    try:
+        rows = read_training_data(caller["data"], Path(workflow.basedir) / "workflow" / "schemas" / "caller_training.schema.yaml",
+                                  REAL_SETS)
+    except GenoscreenError as err:
+        sys.exit(f"genoscreen workflow: {err}")
+    for row in rows:
+        profile = row.profile or ""
+        if profile.startswith("learned:") and profile.split(":", 1)[1] not in caller["profile_bams"]:
+            sys.exit(f"genoscreen workflow: {caller['data']}: {row.name}: profile {profile} is not in training.caller.profile_bams")
+    return {row.name: row for row in rows}
 
 
-def finetune_examples():
-    """The real sets to fine-tune on, each repeated as configured (repeating a folder oversamples it)."""
-    finetune = config["training"]["caller"]["finetune"] or {"examples": {}}
-    unknown = set(finetune["examples"]) - set(REAL_SETS)
-    if unknown:
-        sys.exit(f"genoscreen workflow: config: training.caller.finetune.examples: {sorted(unknown)} not in real_sets")
-    return [f"results/training/caller/examples/real.{name}" for name, n in finetune["examples"].items() for _ in range(n)]
+def training_profile_bam(row):
+    if row.profile and row.profile.startswith("learned:"):
+        return config["training"]["caller"]["profile_bams"][row.profile.split(":", 1)[1]]
+    return []
+
+
+def simulate_args(row, profile_bam):
+    """genoscreen simulate-reads arguments of a simulated row."""
+    args = [f"--regions {row.regions}", f"--coverage {row.depth}", f"--read-length {row.read_length}",
+            f"--fragment-mean {row.fragment_mean}", f"--fragment-sd {row.fragment_sd}",
+            f"--quality-binning {row.quality_binning}", f"--duplicate-fraction {row.duplicates}",
+            f"--artifact-fraction {row.artifacts}", f"--seed {row.seed}"]
+    args.append(f"--profile-bam {profile_bam}" if profile_bam else f"--art-system {row.profile}")
+    return " ".join(args)
+
+
+def training_full_bam(row):
+    if row.source == "sim":
+        return f"results/training/caller/bams/{row.name}.full.bam"
+    return REAL_SETS[row.source]["bam"]
+
+
+def training_example_inputs(row, depth):
+    """BAM, reference, truth (and confident BED) of one (row, depth) examples folder."""
+    caller = config["training"]["caller"]
+    bam = training_full_bam(row) if depth == "full" else f"results/training/caller/bams/{row.name}.{depth}.bam"
+    if row.source == "sim":
+        return {"bam": bam, "ref": caller["reference"], "truth": caller["truth"],
+                "bed": f"results/training/caller/bams/{row.name}.full.bam.confident.bed"}
+    real = REAL_SETS[row.source]
+    inputs = {"bam": bam, "ref": real["reference"], "truth": real["truth"]}
+    if real["confident_bed"]:
+        inputs["bed"] = real["confident_bed"]
+    return inputs
+
+
+def labelled_args(row, inputs):
+    args = [f"--regions {row.regions}"]
+    if "bed" in inputs.keys():
+        args.append(f"--confident-bed {inputs.bed}")
+    if row.source != "sim" and REAL_SETS[row.source]["contig_map"]:
+        args.append(f"--contig-map {REAL_SETS[row.source]['contig_map']}")
+    return " ".join(args)
+
+
+def caller_examples(split, repeat=False):
+    """Examples folders of a split's rows at each of their depths (train rows repeated `weight` times)."""
+    return [f"results/training/caller/examples/{folder}" for row in CALLER_DATA.values() if row.split == split
+            for _ in range(row.weight if repeat else 1) for folder in row.folders]
+
+
+def caller_heldout_outputs():
+    """Evaluation JSONs of `genoscreen call` on every simulated test row at each depth (held-out windows)."""
+    return [f"results/training/caller/heldout/{folder}.eval.json" for row in CALLER_DATA.values()
+            if row.split == "test" and row.source == "sim" for folder in row.folders]

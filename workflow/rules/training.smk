@@ -1,146 +1,202 @@
 # Training targets (not part of the default target): rebuild the shipped models from the workflow.
 #   snakemake --cores 8 train_caller train_affinity --configfile config/config.yaml config/training.yaml
-# Caller: simulate reads of the training regions at several coverages (ART + bwa, envs/tools.yaml), make labelled
-# examples, train the CNN validated on a held-back simulated region and on real reads, then (when `finetune` is
-# set) fine-tune it on oversampled real examples, as the shipped model was. Affinity: k-fold CV and a final model
-# per data set (with its panel of targets).
+# Caller: the training set is the table `training.caller.data` (config/caller_training.tsv): each row is a BAM,
+# simulated from a real genome's truth (ART with a built-in or learned profile, bwa mem) or a real set's reads, and
+# enters training at each of its depths (samtools view -s). Labelled examples of every (BAM, depth); the CNN is
+# trained on the train rows, picks its epoch by the mean F1 of the val rows, and its GQs are calibrated on the val
+# rows. Affinity: k-fold CV and a final model per data set (with its panel of targets).
 
 TRAIN_CALLER = config["training"]["caller"]
 TRAIN_AFFINITY = config["training"]["affinity"]
+CALLER_DATA = caller_training_data()
 
-if TRAIN_CALLER["reference"]:
+if CALLER_DATA:
 
-    rule simulate_reads:
+    rule training_bam_sim:
         input:
             ref=TRAIN_CALLER["reference"],
             truth=TRAIN_CALLER["truth"],
             bed=TRAIN_CALLER["confident_bed"],
-            profile=TRAIN_CALLER["profile_bam"] or [],
+            profile=lambda wildcards: training_profile_bam(CALLER_DATA[wildcards.name]),
         output:
-            bam="results/training/caller/sim/{split}.cov{coverage}.bam",
-            bai="results/training/caller/sim/{split}.cov{coverage}.bam.bai",
-            bed="results/training/caller/sim/{split}.cov{coverage}.bam.confident.bed",
+            bam="results/training/caller/bams/{name}.full.bam",
+            bai="results/training/caller/bams/{name}.full.bam.bai",
+            bed="results/training/caller/bams/{name}.full.bam.confident.bed",
         params:
-            regions=lambda wildcards: ",".join(TRAIN_CALLER[f"{wildcards.split}_regions"]),
-            profile=lambda wildcards, input: f"--profile-bam {input.profile}" if input.profile else "",
-            workdir=lambda wildcards, output: f"{output.bam}.work",
-            seed=lambda wildcards: int(float(wildcards.coverage)) + (0 if wildcards.split == "train" else 1000),
-            extra=TRAIN_CALLER["simulate_args"],
+            args=lambda wildcards, input: simulate_args(CALLER_DATA[wildcards.name], input.profile),
+            workdir="results/training/caller/bams/work",
         log:
-            "logs/simulate_reads/{split}.cov{coverage}.log",
+            "logs/training_bam_sim/{name}.log",
         benchmark:
-            "benchmarks/simulate_reads/{split}.cov{coverage}.tsv"
-        wildcard_constraints:
-            split="train|val",
+            "benchmarks/training_bam_sim/{name}.tsv"
         threads: res("train", "threads")
         resources:
             mem_mb=res("train", "mem_mb"),
         conda:
             TOOLS_ENV
         shell:
-            "genoscreen simulate-reads --ref {input.ref} --truth {input.truth} --regions {params.regions} "
-            "--benchmark-bed {input.bed} --coverage {wildcards.coverage} {params.profile} --seed {params.seed} "
-            "--threads {threads} --workdir {params.workdir} --sample SIM --out {output.bam} {params.extra} 2> {log}"
+            "genoscreen simulate-reads --ref {input.ref} --truth {input.truth} --benchmark-bed {input.bed} "
+            "{params.args} --threads {threads} --workdir {params.workdir}/{wildcards.name} --sample SIM "
+            "--out {output.bam} > {log} 2>&1"
 
-    rule labelled_examples:
+    rule training_bam_depth:
         input:
-            bam="results/training/caller/sim/{split}.cov{coverage}.bam",
-            bed="results/training/caller/sim/{split}.cov{coverage}.bam.confident.bed",
-            ref=TRAIN_CALLER["reference"],
-            truth=TRAIN_CALLER["truth"],
+            bam=lambda wildcards: training_full_bam(CALLER_DATA[wildcards.name]),
         output:
-            directory("results/training/caller/examples/{split}.cov{coverage}"),
+            bam="results/training/caller/bams/{name}.{depth}x.bam",
+            bai="results/training/caller/bams/{name}.{depth}x.bam.bai",
         params:
-            regions=lambda wildcards: ",".join(TRAIN_CALLER[f"{wildcards.split}_regions"]),
-        log:
-            "logs/labelled_examples/{split}.cov{coverage}.log",
-        benchmark:
-            "benchmarks/labelled_examples/{split}.cov{coverage}.tsv"
+            regions=lambda wildcards: CALLER_DATA[wildcards.name].regions,
+            seed=lambda wildcards: CALLER_DATA[wildcards.name].seed,
         wildcard_constraints:
-            split="train|val",
-        threads: res("train", "threads")
-        resources:
-            mem_mb=res("train", "mem_mb"),
-        conda:
-            ENV
-        shell:
-            "genoscreen make-examples --bam {input.bam} --ref {input.ref} --regions {params.regions} "
-            "--truth {input.truth} --confident-bed {input.bed} --threads {threads} --out {output} 2> {log}"
-
-    rule real_examples:
-        input:
-            bam=lambda wildcards: REAL_SETS[wildcards.name]["bam"],
-            ref=lambda wildcards: REAL_SETS[wildcards.name]["reference"],
-            truth=lambda wildcards: REAL_SETS[wildcards.name]["truth"],
-            bed=lambda wildcards: REAL_SETS[wildcards.name]["confident_bed"],
-        output:
-            directory("results/training/caller/examples/real.{name}"),
-        params:
-            regions=lambda wildcards: REAL_SETS[wildcards.name]["regions"],
-            contig_map=lambda wildcards: f"--contig-map {REAL_SETS[wildcards.name]['contig_map']}" if REAL_SETS[wildcards.name].get("contig_map") else "",
+            depth=r"[0-9.]+",
+            name=r"[A-Za-z0-9_-]+",
         log:
-            "logs/real_examples/{name}.log",
+            "logs/training_bam_depth/{name}.{depth}x.log",
+        threads: 1
+        conda:
+            TOOLS_ENV
+        shell:
+            "genoscreen downsample --bam {input.bam} --regions {params.regions} --depth {wildcards.depth} "
+            "--seed {params.seed} --out {output.bam} > {log} 2>&1"
+
+    rule training_examples:
+        input:
+            unpack(lambda wildcards: training_example_inputs(CALLER_DATA[wildcards.name], wildcards.depth)),
+        output:
+            directory("results/training/caller/examples/{name}.{depth}"),
+        params:
+            args=lambda wildcards, input: labelled_args(CALLER_DATA[wildcards.name], input),
+        wildcard_constraints:
+            depth=r"full|[0-9.]+x",
+            name=r"[A-Za-z0-9_-]+",
+        log:
+            "logs/training_examples/{name}.{depth}.log",
         benchmark:
-            "benchmarks/real_examples/{name}.tsv"
+            "benchmarks/training_examples/{name}.{depth}.tsv"
         threads: res("train", "threads")
         resources:
             mem_mb=res("train", "mem_mb"),
         conda:
             ENV
         shell:
-            "genoscreen make-examples --bam {input.bam} --ref {input.ref} --regions {params.regions} "
-            "--truth {input.truth} --confident-bed {input.bed} {params.contig_map} --threads {threads} --out {output} 2> {log}"
+            "genoscreen make-examples --bam {input.bam} --ref {input.ref} --truth {input.truth} {params.args} "
+            "--threads {threads} --out {output} > {log} 2>&1"
 
-    rule train_caller_sim:
+    rule train_caller_network:
         input:
-            train=expand("results/training/caller/examples/train.cov{coverage}", coverage=TRAIN_CALLER["coverages"]),
-            val=caller_val_examples(),
+            train=caller_examples("train", repeat=True),
+            val=caller_examples("val"),
         output:
-            directory("results/models/caller-sim" if TRAIN_CALLER["finetune"] else "results/models/caller-wgs-illumina"),
+            directory("results/training/caller/network"),
         params:
-            workdir="results/training/caller/checkpoints-sim",
+            workdir="results/training/caller/checkpoints",
             extra=TRAIN_CALLER["train_args"],
         log:
-            "logs/train_caller_sim.log",
+            "logs/train_caller_network.log",
         benchmark:
-            "benchmarks/train_caller_sim.tsv"
+            "benchmarks/train_caller_network.tsv"
         threads: res("train", "threads")
         resources:
             mem_mb=res("train", "mem_mb"),
         conda:
             ENV
         shell:
-            "genoscreen train-caller --examples {input.train} --val-examples {input.val} --out {output} "
-            "--workdir {params.workdir} {params.extra} 2> {log}"
+            "genoscreen train-caller --examples {input.train} --val-examples {input.val} --select-on mean "
+            "--out {output} --workdir {params.workdir} {params.extra} 2> {log}"
 
-
-if TRAIN_CALLER["reference"] and TRAIN_CALLER["finetune"]:
-
-    rule finetune_caller:
+    rule calibrate_caller:
         input:
-            init="results/models/caller-sim",
-            examples=finetune_examples(),
-            val=caller_val_examples(),
+            network="results/training/caller/network",
+            val=caller_examples("val"),
+        output:
+            directory("results/training/caller/calibrated"),
+        log:
+            "logs/calibrate_caller.log",
+        conda:
+            ENV
+        shell:
+            "rm -rf {output} && cp -r {input.network} {output} && "
+            "genoscreen calibrate-caller --model {output} --examples {input.val} 2> {log}"
+
+    rule caller_heldout:
+        input:
+            unpack(lambda wildcards: training_example_inputs(CALLER_DATA[wildcards.name], wildcards.depth)),
+            model="results/training/caller/calibrated",
+        output:
+            vcf="results/training/caller/heldout/{name}.{depth}.vcf.gz",
+            json="results/training/caller/heldout/{name}.{depth}.eval.json",
+        params:
+            args=lambda wildcards, input: labelled_args(CALLER_DATA[wildcards.name], input),
+            regions=lambda wildcards: CALLER_DATA[wildcards.name].regions,
+        wildcard_constraints:
+            depth=r"full|[0-9.]+x",
+            name=r"[A-Za-z0-9_-]+",
+        log:
+            "logs/caller_heldout/{name}.{depth}.log",
+        threads: res("train", "threads")
+        conda:
+            ENV
+        shell:
+            "genoscreen call --model {input.model} --bam {input.bam} --ref {input.ref} --regions {params.regions} "
+            "--threads {threads} --out {output.vcf} 2> {log} && "
+            "genoscreen evaluate --truth {input.truth} --calls {output.vcf} --ref {input.ref} "
+            "{params.args} --json {output.json} >> {log} 2>&1"
+
+    rule caller_calibration_table:
+        input:
+            model="results/training/caller/calibrated",
+            test=caller_examples("test"),
+        output:
+            json="results/training/caller/bench/calibration.json",
+        params:
+            prefix="results/training/caller/bench/calibration",
+        log:
+            "logs/caller_calibration_table.log",
+        conda:
+            ENV
+        shell:
+            "python bench/calibration.py --model {input.model} --examples {input.test} --out-prefix {params.prefix} "
+            "> {log} 2>&1"
+
+    rule caller_titration:
+        input:
+            model="results/training/caller/calibrated",
+        output:
+            json="results/training/caller/bench/titration.json",
+        params:
+            prefix="results/training/caller/bench/titration",
+            workdir="results/training/caller/bench/titration_work",
+        log:
+            "logs/caller_titration.log",
+        threads: res("train", "threads")
+        conda:
+            TOOLS_ENV
+        shell:
+            "python bench/titration.py --model {input.model} --threads {threads} --workdir {params.workdir} "
+            "--out-prefix {params.prefix} --json {output.json} --include-in-sample > {log} 2>&1"
+
+    rule caller_release:
+        input:
+            model="results/training/caller/calibrated",
+            data=TRAIN_CALLER["data"],
+            calibration="results/training/caller/bench/calibration.json",
+            titration="results/training/caller/bench/titration.json",
+            heldout=caller_heldout_outputs(),
         output:
             directory("results/models/caller-wgs-illumina"),
         params:
-            workdir="results/training/caller/checkpoints-finetune",
-            extra=TRAIN_CALLER["finetune"]["args"],
+            history="results/training/caller/checkpoints/history.json",
+            benchmarks="benchmarks",
         log:
-            "logs/finetune_caller.log",
-        benchmark:
-            "benchmarks/finetune_caller.tsv"
-        threads: res("train", "threads")
-        resources:
-            mem_mb=res("train", "mem_mb"),
+            "logs/caller_release.log",
         conda:
             ENV
         shell:
-            "genoscreen train-caller --init {input.init} --examples {input.examples} --val-examples {input.val} "
-            "--out {output} --workdir {params.workdir} {params.extra} 2> {log}"
-
-
-if TRAIN_CALLER["reference"]:
+            "rm -rf {output}.tmp && cp -r {input.model} {output}.tmp && "
+            "genoscreen caller-card --model {output}.tmp --training-data {input.data} --history {params.history} "
+            "--calibration {input.calibration} --titration {input.titration} --heldout {input.heldout} "
+            "--benchmarks {params.benchmarks} --out {output}.tmp/MODEL_CARD.md 2> {log} && mv {output}.tmp {output}"
 
     rule train_caller:
         input:

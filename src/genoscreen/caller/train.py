@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT = "checkpoint.msgpack"
 HISTORY = "history.json"
+SELECT_MEAN = "mean"  # --select-on: the mean F1 over every validation folder
 
 
 def genotype_metrics(labels: np.ndarray, predicted: np.ndarray) -> dict:
@@ -139,8 +140,8 @@ def train_and_evaluate(
 ) -> dict:
     """Train, validate each epoch, keep the best model in `out_dir`; return the history dict.
 
-    `select_on` names the validation folder (its basename) whose F1 picks the best epoch; default the last one
-    given (put the real dev examples last). Without validation folders the last epoch is kept.
+    `select_on` names the validation folder (its basename) whose F1 picks the best epoch, or "mean" for the mean F1
+    over all of them; default the last one given. Without validation folders the last epoch is kept.
     """
     tc = config.train
     out_dir = Path(out_dir)
@@ -167,8 +168,11 @@ def train_and_evaluate(
         val_sets[_val_name(folder, val_sets)] = load_labelled([folder], pileup)
     if select_on is None and val_sets:
         select_on = list(val_sets)[-1]
-    if select_on is not None and select_on not in val_sets:
-        raise InputError(f"--select-on {select_on}: not one of the validation folders {list(val_sets)}")
+    if select_on == SELECT_MEAN and not val_sets:
+        raise InputError(f"--select-on {SELECT_MEAN}: needs --val-examples")
+    if select_on is not None and select_on != SELECT_MEAN and select_on not in val_sets:
+        raise InputError(f"--select-on {select_on}: not one of the validation folders {list(val_sets)} "
+                         f"(or '{SELECT_MEAN}' for their mean F1)")
     counts = np.bincount(labels, minlength=3)
     weights_by_class = class_weights(labels, tc.class_balance)
     log.info("training examples: %d (hom-ref %d, het %d, hom-alt %d); class weights %s",
@@ -241,7 +245,10 @@ def train_and_evaluate(
         history["epochs"].append(record)
         summary = "; ".join(f"{n} F1 {m['f1']:.4f} acc {m['accuracy']:.4f}" for n, m in metrics.items())
         log.info("epoch %d/%d: loss %.4f (%.0fs) %s", epoch + 1, tc.epochs, train_loss, wall, summary)
-        f1 = metrics[select_on]["f1"] if select_on else float(epoch)
+        if select_on == SELECT_MEAN:
+            f1 = float(np.mean([m["f1"] for m in metrics.values()]))
+        else:
+            f1 = metrics[select_on]["f1"] if select_on else float(epoch)
         if f1 > history["best_f1"] or select_on is None:
             history["best_f1"], history["best_epoch"] = f1, epoch + 1
             meta = dict(metadata_base)

@@ -83,6 +83,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     sr.add_argument("--coverage", type=float, default=30.0, help="mean read depth over both haplotypes (default 30)")
     sr.add_argument("--profile-bam", help="real paired-end BAM to learn the ART quality/error profile from "
                                           "(default: ART's built-in HiSeq 2500 profile)")
+    sr.add_argument("--art-system", metavar="NAME",
+                    help="ART built-in profile instead of a learned one: HS20 (HiSeq 2000, <=100 bp), HS25 (HiSeq 2500, "
+                         "<=150), HSXn/HSXt (HiSeq X PCR-free/TruSeq, <=150), MSv3 (MiSeq, <=250), NS50 (NextSeq, <=75)")
+    sr.add_argument("--quality-binning", choices=["none", "novaseq"], default="none",
+                    help="bin base qualities after simulation: novaseq = RTA3's 4 levels 2/12/23/37 (default none)")
+    sr.add_argument("--duplicate-fraction", type=float, default=0.0,
+                    help="share of read pairs copied as unmarked PCR duplicates (counted in --coverage; default 0)")
     sr.add_argument("--read-length", type=int, help="read length (default 150, or the profile's if shorter)")
     sr.add_argument("--fragment-mean", type=int, default=400, help="mean fragment length (default 400)")
     sr.add_argument("--fragment-sd", type=int, default=50, help="fragment length s.d. (default 50)")
@@ -171,6 +178,7 @@ def _simulate_reads(args: argparse.Namespace) -> int:
 
     info = simulate_reads(
         args.ref, args.truth, args.regions, args.out, coverage=args.coverage, profile_bam=args.profile_bam,
+        art_system=args.art_system, quality_binning=args.quality_binning, duplicate_fraction=args.duplicate_fraction,
         read_length=args.read_length, fragment_mean=args.fragment_mean, fragment_sd=args.fragment_sd,
         benchmark_bed=args.benchmark_bed, seed=args.seed, threads=args.threads, workdir=args.workdir,
         edge=args.edge, contig_map=ContigMap.parse(args.contig_map), sample_name=args.sample,

@@ -7,6 +7,11 @@ quality/error profile learned by `art_profiler_illumina` from real reads (`profi
 the original reference, and samtools sorts and indexes the BAM. Beside the BAM: `<bam>.confident.bed` (the windows
 minus `edge` bp at each end, intersected with the benchmark BED) for labelling with `make-examples`, and
 `<bam>.json` describing the run.
+
+Library and instrument diversity for training sets: ART's built-in profiles (`art_system`: HiSeq 2000/2500, HiSeq
+X, MiSeq, NextSeq...) besides learned ones; `quality_binning="novaseq"` rewrites the simulated qualities into the
+four levels of RTA3 binning (2, 12, 23, 37) after the errors are drawn, as the instrument does; `duplicate_fraction`
+copies that share of read pairs unchanged (a PCR-duplicate-rich library whose duplicates are not marked).
 """
 
 from __future__ import annotations
@@ -141,14 +146,51 @@ def profile_read_length(profile: tuple[Path, Path]) -> int:
     return cycles
 
 
+# Illumina RTA3 (NovaSeq) 4-level quality binning: 0-2 -> 2, 3-14 -> 12, 15-30 -> 23, 31+ -> 37 (phred+33 bytes)
+_NOVASEQ_BINS = bytes(33 + (2 if q < 3 else 12 if q < 15 else 23 if q < 31 else 37) if q >= 0 else c
+                      for c, q in ((c, c - 33) for c in range(256)))
+QUALITY_BINNINGS = ("none", "novaseq")
+
+
+def _rewrite_pairs(fq1: Path, fq2: Path, rng: np.random.Generator, quality_binning: str,
+                   duplicate_fraction: float) -> dict:
+    """Rewrite two FASTQs in place: bin qualities and/or append exact copies of a random share of the pairs."""
+    table = _NOVASEQ_BINS if quality_binning == "novaseq" else None
+    pairs = dups = 0
+    out1, out2 = fq1.with_suffix(".rw.fq"), fq2.with_suffix(".rw.fq")
+    with open(fq1, "rb") as a, open(fq2, "rb") as b, open(out1, "wb") as oa, open(out2, "wb") as ob:
+        while True:
+            r1 = [a.readline() for _ in range(4)]
+            r2 = [b.readline() for _ in range(4)]
+            if not r1[0] or not r2[0]:
+                break
+            if table is not None:
+                r1[3], r2[3] = r1[3].translate(table), r2[3].translate(table)
+            oa.writelines(r1)
+            ob.writelines(r2)
+            pairs += 1
+            if duplicate_fraction > 0 and rng.random() < duplicate_fraction:
+                dups += 1
+                for rec, out in ((r1, oa), (r2, ob)):
+                    name = rec[0].rstrip(b"\n").split(b"/")
+                    name[0] += b"_dup"
+                    out.writelines([b"/".join(name) + b"\n", *rec[1:]])
+    out1.replace(fq1)
+    out2.replace(fq2)
+    return {"pairs": pairs, "duplicate_pairs": dups}
+
+
 def simulate_reads(ref: str | Path, truth: str | Path, regions: str | Sequence[Region], out_bam: str | Path, *,
-                   coverage: float = 30.0, profile_bam: str | Path | None = None, read_length: int | None = None,
+                   coverage: float = 30.0, profile_bam: str | Path | None = None, art_system: str | None = None,
+                   quality_binning: str = "none", duplicate_fraction: float = 0.0, read_length: int | None = None,
                    fragment_mean: int = 400, fragment_sd: int = 50, benchmark_bed: str | Path | None = None,
                    seed: int = 0, threads: int = 1, workdir: str | Path | None = None, edge: int = 600,
                    contig_map: ContigMap | None = None, sample_name: str = "SIM",
                    artifact_fraction: float = 0.0) -> dict:
     """Simulate, align, sort and index reads of the truth's genome over `regions`; returns the run description.
 
+    `profile_bam` (a learned error profile) and `art_system` (an ART built-in, e.g. HSXt) are exclusive.
+    `coverage` counts duplicates: with `duplicate_fraction` f, ART simulates coverage / (1 + f).
     `artifact_fraction` > 0 adds reads (that share of the coverage) from a third, artifact haplotype: the reference
     with random substitutions (1 per 400 bp) and short indels (1 per 4 kb) that are not in the truth, so they
     become low-allele-fraction candidates labelled 0 — the non-variant sites that error-free simulation lacks.
@@ -163,7 +205,21 @@ def simulate_reads(ref: str | Path, truth: str | Path, regions: str | Sequence[R
     workdir = (Path(workdir) if workdir else out_bam.parent / (out_bam.stem + ".work")).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
 
+    if profile_bam is not None and art_system is not None:
+        raise InputError("give either a profile BAM to learn an ART profile from or an ART built-in system, not both")
+    if art_system is not None and art_system not in art.SYSTEMS:
+        raise InputError(f"ART system {art_system!r}: unknown; choose one of {', '.join(art.SYSTEMS)}")
+    if quality_binning not in QUALITY_BINNINGS:
+        raise InputError(f"quality binning {quality_binning!r}: unknown; choose one of {', '.join(QUALITY_BINNINGS)}")
+    if not 0 <= duplicate_fraction < 1:
+        raise InputError(f"duplicate fraction {duplicate_fraction}: must be in [0, 1)")
     profile = None
+    if art_system is not None:
+        max_len = art.SYSTEMS[art_system]
+        read_length = read_length or max_len
+        if read_length > max_len:
+            raise InputError(f"--read-length {read_length}: longer than ART's {art_system} profile covers ({max_len}); "
+                             f"use --read-length <= {max_len} or another --art-system")
     if profile_bam is not None:
         profile = learn_profile(profile_bam, workdir / f"art_{Path(profile_bam).stem}", threads)
         max_len = profile_read_length(profile)
@@ -200,9 +256,10 @@ def simulate_reads(ref: str | Path, truth: str | Path, regions: str | Sequence[R
              stats.applied, stats.skipped_overlap)
 
     prefix = workdir / f"{out_bam.stem}.reads"
-    fq1, fq2 = art.simulate_pairs(haps_fa, prefix, coverage=coverage * (1 - artifact_fraction) / 2,
+    sequenced = coverage / (1 + duplicate_fraction)
+    fq1, fq2 = art.simulate_pairs(haps_fa, prefix, coverage=sequenced * (1 - artifact_fraction) / 2,
                                   read_length=read_length, fragment_mean=fragment_mean, fragment_sd=fragment_sd,
-                                  seed=seed, profile=profile)
+                                  seed=seed, profile=profile, system=art_system)
     artifact_sites = 0
     if artifact_fraction > 0:
         art_fa = workdir / f"{out_bam.stem}.artifacts.fa"
@@ -211,13 +268,16 @@ def simulate_reads(ref: str | Path, truth: str | Path, regions: str | Sequence[R
                 seq, n = artifact_haplotype(fasta.fetch(w.contig, w.start, w.end).upper(), rng)
                 artifact_sites += n
                 handle.write(f">w{i}_{w.contig}_{w.start}_{w.end}_artifacts\n{seq}\n")
-        a1, a2 = art.simulate_pairs(art_fa, workdir / f"{out_bam.stem}.artreads", coverage=coverage * artifact_fraction,
+        a1, a2 = art.simulate_pairs(art_fa, workdir / f"{out_bam.stem}.artreads", coverage=sequenced * artifact_fraction,
                                     read_length=read_length, fragment_mean=fragment_mean, fragment_sd=fragment_sd,
-                                    seed=seed + 1, profile=profile)
+                                    seed=seed + 1, profile=profile, system=art_system)
         for main_fq, extra in ((fq1, a1), (fq2, a2)):
             with open(main_fq, "ab") as out, open(extra, "rb") as src:
                 shutil.copyfileobj(src, out)
             extra.unlink()
+    rewritten = {}
+    if quality_binning != "none" or duplicate_fraction > 0:
+        rewritten = _rewrite_pairs(fq1, fq2, rng, quality_binning, duplicate_fraction)
     with atomic_path(out_bam) as tmp_bam:
         aligner = bwa.mem(bwa_ref, fq1, fq2, f"@RG\\tID:{sample_name}\\tSM:{sample_name}\\tPL:ILLUMINA", threads)
         sorter = samtools.sort(aligner.stdout, tmp_bam, threads)
@@ -243,7 +303,9 @@ def simulate_reads(ref: str | Path, truth: str | Path, regions: str | Sequence[R
     info = {
         "bam": str(out_bam), "reference": str(ref), "truth": str(truth), "windows": [str(w) for w in windows],
         "coverage": coverage, "read_length": read_length, "fragment_mean": fragment_mean, "fragment_sd": fragment_sd,
-        "art_profile_from": str(profile_bam) if profile_bam else "ART built-in HS25", "seed": seed,
+        "art_profile_from": str(profile_bam) if profile_bam else f"ART built-in {art_system or art.DEFAULT_SYSTEM}",
+        "quality_binning": quality_binning, "duplicate_fraction": duplicate_fraction,
+        "duplicate_pairs": rewritten.get("duplicate_pairs", 0), "seed": seed,
         "artifact_fraction": artifact_fraction, "artifact_sites": artifact_sites,
         "truth_records": stats.records, "alleles_applied": stats.applied, "skipped_overlapping": stats.skipped_overlap,
         "confident_bed": str(bed_path), "confident_bp": sum(len(r) for r in confident),

@@ -71,23 +71,36 @@ def validate(instance: Any, schema_path: Path, what: str) -> None:
         raise InputError(f"{what}: {field}: {err.message}; see {schema_path} for the allowed values")
 
 
-def read_samples(path: str | Path, schema_path: Path) -> list[Sample]:
-    """Read the sample sheet (TSV: sample, bam, optional truth and confident_bed)."""
-    path = Path(path)
+def _read_rows(path: Path, columns: tuple[str, ...], what: str, schema_path: Path, numbers: tuple[str, ...] = ()):
+    """(line, record) of each row of a tab-separated table ('#' lines are comments): empty cells dropped, the
+    `numbers` columns parsed, each record validated against `schema_path` (defaults filled in)."""
     if not path.exists():
-        raise InputError(f"{path}: sample sheet not found; set `samples:` in the config to a TSV with columns {', '.join(SAMPLE_COLUMNS)}")
+        raise InputError(f"{path}: {what} not found; write a TSV with columns {', '.join(columns)}")
     with open(path, newline="") as handle:
         rows = [r for r in csv.DictReader((line for line in handle if not line.startswith("#")), delimiter="\t")]
     if not rows:
-        raise InputError(f"{path}: no samples; add rows with columns {', '.join(SAMPLE_COLUMNS)}")
-    samples, seen = [], set()
+        raise InputError(f"{path}: no rows; add rows with columns {', '.join(columns)}")
     for line, row in enumerate(rows, start=2):
         row = {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
-        unknown = set(row) - set(SAMPLE_COLUMNS)
+        unknown = set(row) - set(columns)
         if unknown:
-            raise InputError(f"{path}: unknown column(s) {sorted(unknown)}; allowed: {', '.join(SAMPLE_COLUMNS)}")
+            raise InputError(f"{path}: unknown column(s) {sorted(unknown)}; allowed: {', '.join(columns)}")
         record = {k: v for k, v in row.items() if v}
+        for key in numbers:
+            if key in record:
+                try:
+                    record[key] = int(record[key]) if re.fullmatch(r"-?\d+", record[key]) else float(record[key])
+                except ValueError:
+                    raise InputError(f"{path}: row {line}: {key} {record[key]!r} is not a number") from None
         validate(record, schema_path, f"{path}: row {line}")
+        yield line, record
+
+
+def read_samples(path: str | Path, schema_path: Path) -> list[Sample]:
+    """Read the sample sheet (TSV: sample, bam, optional truth and confident_bed)."""
+    path = Path(path)
+    samples, seen = [], set()
+    for line, record in _read_rows(path, SAMPLE_COLUMNS, "sample sheet (`samples:` in the config)", schema_path):
         if record["sample"] in seen:
             raise InputError(f"{path}: row {line}: duplicate sample {record['sample']!r}; sample names must be unique")
         seen.add(record["sample"])
@@ -95,6 +108,66 @@ def read_samples(path: str | Path, schema_path: Path) -> list[Sample]:
             raise InputError(f"{path}: row {line}: confident_bed given without truth; add the truth VCF or drop the BED")
         samples.append(Sample(record["sample"], record["bam"], record.get("truth"), record.get("confident_bed")))
     return samples
+
+
+TRAINING_COLUMNS = ("name", "split", "source", "regions", "depth", "depths", "profile", "read_length", "fragment_mean",
+                    "fragment_sd", "quality_binning", "duplicates", "artifacts", "seed", "weight")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingBam:
+    """One row of the caller's training-data table: a BAM and the depths it enters training at."""
+
+    name: str
+    split: str
+    source: str  # "sim" or a real set's name
+    regions: str
+    depths: tuple[str, ...]  # "full" or a depth as written ("7.5")
+    depth: float | None = None
+    profile: str | None = None
+    read_length: int | None = None
+    fragment_mean: int = 400
+    fragment_sd: int = 50
+    quality_binning: str = "none"
+    duplicates: float = 0.0
+    artifacts: float = 0.0
+    seed: int = 0
+    weight: int = 1
+
+    @property
+    def folders(self) -> list[str]:
+        """Examples folder names, one per depth: NAME.full or NAME.<depth>x."""
+        return [f"{self.name}.{d}" if d == "full" else f"{self.name}.{d}x" for d in self.depths]
+
+
+def read_training_data(path: str | Path, schema_path: Path, real_sets: dict) -> list[TrainingBam]:
+    """Read the caller's training-data table (see workflow/schemas/caller_training.schema.yaml)."""
+    path = Path(path)
+    rows, seen = [], set()
+    numbers = ("depth", "read_length", "fragment_mean", "fragment_sd", "duplicates", "artifacts", "seed", "weight")
+    for line, rec in _read_rows(path, TRAINING_COLUMNS, "caller training table (`training.caller.data`)",
+                                schema_path, numbers):
+        if rec["name"] in seen:
+            raise InputError(f"{path}: row {line}: duplicate name {rec['name']!r}; names must be unique")
+        seen.add(rec["name"])
+        source = rec["source"]
+        if source == "sim":
+            missing = [k for k in ("depth", "profile", "read_length") if k not in rec]
+            if missing:
+                raise InputError(f"{path}: row {line}: a simulated BAM needs {', '.join(missing)}")
+        else:
+            source = source.split(":", 1)[1]
+            if source not in real_sets:
+                raise InputError(f"{path}: row {line}: source real:{source} is not in training.caller.real_sets "
+                                 f"({', '.join(real_sets) or 'none'}); add it there")
+        depths = tuple(rec["depths"].split(","))
+        if len(set(depths)) != len(depths):
+            raise InputError(f"{path}: row {line}: depths {rec['depths']!r} repeat a depth")
+        if "depth" in rec and any(d != "full" and float(d) >= rec["depth"] for d in depths):
+            raise InputError(f"{path}: row {line}: depths {rec['depths']!r} must lie below the simulated depth "
+                             f"{rec['depth']} (write 'full' for the BAM as simulated)")
+        rows.append(TrainingBam(**{**rec, "source": source, "depths": depths}))
+    return rows
 
 
 def reference_lengths(reference: str, demo_lengths: dict[str, int] | None) -> dict[str, int] | None:

@@ -8,6 +8,11 @@ from genoscreen.variants.tools import ToolError, require, run
 
 APT = "art-nextgen-simulation-tools"
 
+# ART's built-in quality profiles (`-ss`) and the longest read each covers
+SYSTEMS = {"HS10": 100, "HS20": 100, "HS25": 150, "HSXn": 150, "HSXt": 150, "MSv1": 250, "MSv3": 250, "NS50": 75,
+           "MinS": 50, "GA2": 75}
+DEFAULT_SYSTEM = "HS25"
+
 
 def illumina() -> str:
     return require("art_illumina", APT)
@@ -31,13 +36,14 @@ def learn_profile(fastq_dir: str | Path, name: str | Path, threads: int = 1) -> 
 
 def simulate_pairs(fasta: str | Path, out_prefix: str | Path, *, coverage: float, read_length: int = 150,
                    fragment_mean: int = 400, fragment_sd: int = 50, seed: int = 0,
-                   profile: tuple[Path, Path] | None = None) -> tuple[Path, Path]:
-    """Simulate 2 x `read_length` reads at `coverage`x of each sequence in `fasta`; returns the two FASTQs."""
+                   profile: tuple[Path, Path] | None = None, system: str | None = None) -> tuple[Path, Path]:
+    """Simulate 2 x `read_length` reads at `coverage`x of each sequence in `fasta` with a learned `profile` (R1, R2
+    files) or a built-in `system` (default HS25); returns the two FASTQs."""
     cmd = [illumina(), "-i", str(fasta), "-p", "-l", str(read_length), "-f", str(coverage), "-m", str(fragment_mean),
            "-s", str(fragment_sd), "-rs", str(seed), "-na", "-q", "-o", str(out_prefix)]
     if profile is not None:
         cmd += ["-1", str(profile[0]), "-2", str(profile[1])]
     else:
-        cmd += ["-ss", "HS25"]
+        cmd += ["-ss", system or DEFAULT_SYSTEM]
     run(cmd, what="art_illumina")
     return Path(f"{out_prefix}1.fq"), Path(f"{out_prefix}2.fq")
