@@ -82,5 +82,7 @@ def call_variants(examples_dir: str | Path, model_dir: str | Path, out: str | Pa
     summary = read_summary(examples_dir)
     meta = {"sample": summary.get("sample"), "model": str(model_dir), "examples": str(examples_dir),
             "pileup": pileup.to_dict(), "regions": summary.get("regions")}
+    if predictor.calibration is not None:
+        meta["calibration"] = predictor.calibration.describe()
     log.info("call-variants: %d examples from %s", len(probs_arr), examples_dir)
     return write_probs(out, merged, probs_arr, meta)

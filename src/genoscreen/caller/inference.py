@@ -6,6 +6,9 @@ weights, so `genoscreen call` skips importing Flax, rebuilding the module and tr
 2-core machine, more than the calling itself on a small region). When the export is absent or was lowered for
 another platform, inference goes through the Flax model instead (`model.load_model`); both give the same numbers.
 
+When model.json has a "calibration" entry (see calibration.py), the Predictor applies it to the probabilities
+after the forward pass, in numpy; without one, its output is the forward pass's.
+
 Also the one reader of the model directory's description and weights (flax.serialization's msgpack format, read
 with `msgpack` directly: ndarray leaves are ext type 1 holding (shape, dtype, buffer)).
 """
@@ -85,21 +88,33 @@ def weights_digest(model_dir: str | Path) -> str:
 
 
 class Predictor:
-    """`predictor(tensors uint8 [b,H,W,C]) -> probs [b,3]` for one model directory, plus its pileup config."""
+    """`predictor(tensors uint8 [b,H,W,C]) -> probs [b,3]` for one model directory, plus its pileup config.
 
-    def __init__(self, apply: Callable, pileup: PileupConfig, info: dict, how: str):
+    `calibration` (a calibration.Calibration, or None) maps the forward pass's probabilities to calibrated ones.
+    """
+
+    def __init__(self, apply: Callable, pileup: PileupConfig, info: dict, how: str, calibration=None):
         self.apply, self.pileup, self.info, self.how = apply, pileup, info, how
+        self.calibration = calibration
 
     def __call__(self, tensors) -> np.ndarray:
-        return np.asarray(self.apply(tensors))
+        probs = np.asarray(self.apply(tensors))
+        return probs if self.calibration is None else self.calibration.apply(probs)
 
 
-def load_predictor(model_dir: str | Path) -> Predictor:
-    """The exported forward pass when usable here, else the Flax model; refuses broken model directories."""
+def load_predictor(model_dir: str | Path, calibrated: bool = True) -> Predictor:
+    """The exported forward pass when usable here, else the Flax model; refuses broken model directories.
+
+    With `calibrated` (the default) the model.json "calibration" entry, when there is one, is applied to the
+    probabilities; `calibrated=False` gives the network's raw probabilities (to fit a calibration on).
+    """
     import jax
+
+    from genoscreen.caller import calibration
 
     model_dir = Path(model_dir)
     info, _, pileup = read_model_info(model_dir)
+    calib = calibration.from_model_info(info, model_dir) if calibrated else None
     export_path = model_dir / EXPORT
     export_info = info.get("export")
     if export_info is not None and not isinstance(export_info, dict):
@@ -128,13 +143,13 @@ def load_predictor(model_dir: str | Path) -> Predictor:
                     compiled["f"] = jax.jit(exported.call).lower(leaves, x).compile()
                 return compiled["f"](leaves, x)
 
-            return Predictor(apply, pileup, info, "export")
+            return Predictor(apply, pileup, info, "export", calib)
         if usable:
             log.warning("%s: exported for other weights; using the Flax model", export_path)
     from genoscreen.caller.model import load_model, predict_fn
 
     model, pileup, info = load_model(model_dir)
-    return Predictor(predict_fn(model), pileup, info, "flax")
+    return Predictor(predict_fn(model), pileup, info, "flax", calib)
 
 
 def _paths_and_leaves(tree: dict) -> tuple[list[str], list]:

@@ -54,7 +54,10 @@ def call(bam: str | Path, ref: str | Path, out: str | Path, *, regions: str | No
     if gvcf is not None:
         work = plan(bam, ref, regions, bed, config=pileup, contig_map=contig_map)
         covered, bam_names = merge_regions(work.shards), work.bam_names
-    counts = postprocess(merged, probs_arr, ref, out, sample=sample, meta={"model": str(model_dir)},
+    meta = {"model": str(model_dir)}
+    if predictor.calibration is not None:
+        meta["calibration"] = predictor.calibration.describe()
+    counts = postprocess(merged, probs_arr, ref, out, sample=sample, meta=meta,
                          min_qual=min_qual, gvcf=gvcf, bam=bam, regions=covered, bam_names=bam_names,
                          what=str(bam))
     counts["examples"] = int(len(probs_arr))

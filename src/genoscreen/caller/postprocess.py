@@ -327,6 +327,8 @@ def postprocess(sites: dict[str, np.ndarray], probs: np.ndarray, ref: str | Path
     extra = [f"##reference=file://{Path(ref).resolve()}"]
     if meta.get("model"):
         extra.append(f"##genoscreen_model={meta['model']}")
+    if meta.get("calibration"):
+        extra.append(f"##genoscreen_calibration={meta['calibration']}")
     counts = {"records": len(calls)}
     for c in calls:
         counts[c.filter] = counts.get(c.filter, 0) + 1

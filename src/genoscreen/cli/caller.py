@@ -1,8 +1,12 @@
-"""CLI: the caller's stages 2-3 (`train-caller`, `call-variants`, `postprocess`) and the one-shot `call`."""
+"""CLI: the caller's stages 2-3 (`train-caller`, `call-variants`, `postprocess`), the one-shot `call`, and
+`calibrate-caller`."""
 
 from __future__ import annotations
 
 import argparse
+import logging
+
+log = logging.getLogger(__name__)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,10 +32,30 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="sample this many training examples per epoch (0 = all)")
     p.add_argument("--seed", type=int, help="seed for initialisation and example order")
     p.add_argument("--select-on", metavar="NAME",
-                   help="basename of the --val-examples folder whose F1 picks the best epoch (default: the last)")
+                   help="basename of the --val-examples folder whose F1 picks the best epoch, or 'mean' for the "
+                        "mean F1 over all of them (default: the last folder)")
     p.add_argument("--workdir", metavar="DIR", help="checkpoint and history folder (default: MODEL_DIR.train)")
     p.add_argument("--restart", action="store_true", help="ignore an existing checkpoint and start over")
     p.set_defaults(func=_train)
+
+    p = sub.add_parser(
+        "calibrate-caller",
+        help="fit calibrated genotype qualities (GQ, QUAL) for a caller model",
+        description="Fit a calibration of a caller model's genotype probabilities on labelled examples folders "
+        "(make-examples --truth) so that GQ and QUAL are Phred-scaled empirical error rates, and store it in "
+        "MODEL_DIR/model.json under \"calibration\" (weights untouched; every later call-variants/call applies "
+        "it). Fits on the network's raw probabilities, replacing any earlier calibration. Use examples the model "
+        "was not trained on, and check the result on other held-out folders with bench/calibration.py. "
+        "Example: genoscreen calibrate-caller --model my_model --examples ex_val_w19 ex_dev",
+    )
+    p.add_argument("--model", required=True, metavar="MODEL_DIR",
+                   help="caller model directory to calibrate (its model.json is rewritten)")
+    p.add_argument("--examples", nargs="+", required=True, metavar="DIR",
+                   help="labelled examples folders to fit on (held out from training)")
+    p.add_argument("--method", default="temperature", choices=["temperature", "temperature+bias"],
+                   help="temperature: softmax(log p / T), keeps every call; temperature+bias: also a per-class "
+                   "bias (may change calls near a class boundary). Default: temperature")
+    p.set_defaults(func=_calibrate)
 
     p = sub.add_parser(
         "call-variants",
@@ -93,6 +117,21 @@ def _train(args) -> int:
                          seed=args.seed)
     train_and_evaluate(config, args.examples, args.out, args.val_examples, init=args.init,
                        select_on=args.select_on, workdir=args.workdir, resume=not args.restart)
+    return 0
+
+
+def _calibrate(args) -> int:
+    from genoscreen.caller.calibration import calibrate_model, format_table
+
+    result = calibrate_model(args.model, args.examples, args.method)
+    entry = result["entry"]
+    log.info("calibration (%s): temperature %.4g, bias %s; NLL %.4f -> %.4f on %d examples", entry["method"],
+             entry["temperature"], entry["bias"], entry["nll_before"], entry["nll_after"], entry["n_examples"])
+    for when in ("before", "after"):
+        log.info("GQ reliability %s calibration (in-sample: the fitting examples):", when)
+        for line in format_table(result[when]["GQ"], "GQ"):
+            log.info("  %s", line)
+    log.info("wrote the \"calibration\" entry of %s/model.json", args.model)
     return 0
 
 
