@@ -17,70 +17,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-DEV = ROOT.parent / "shared" / "data" / "genomics" / "dev"
-
-
-def timed(cmd: list[str], stdout=None) -> float:
-    t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=stdout, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - t0
-
-
-def run_genoscreen(args, out: Path) -> float:
-    cmd = [sys.executable, "-m", "genoscreen", "-q", "call", "--bam", str(args.bam), "--ref", str(args.ref),
-           "--regions", args.regions, "--out", str(out), "--threads", str(args.threads)]
-    if args.model:
-        cmd += ["--model", str(args.model)]
-    return timed(cmd)
-
-
-def run_bcftools(args, out: Path) -> float:
-    t0 = time.perf_counter()
-    from genoscreen.variants.tools.bcftools import mpileup_call
-
-    mpileup_call(args.bam, args.ref, out, region=args.regions, threads=args.threads)
-    return time.perf_counter() - t0
-
-
-def plain_reference(ref: Path, workdir: Path) -> Path:
-    """freebayes needs an uncompressed FASTA: write one (untimed) beside the outputs."""
-    import pysam
-
-    plain = workdir / "ref.fa"
-    if not plain.exists():
-        with pysam.FastaFile(str(ref)) as fasta, open(plain, "w") as handle:
-            for name in fasta.references:
-                seq = fasta.fetch(name)
-                handle.write(f">{name}\n")
-                for i in range(0, len(seq), 80):
-                    handle.write(seq[i : i + 80] + "\n")
-        pysam.faidx(str(plain))
-    return plain
-
-
-def run_freebayes(args, out: Path) -> float:
-    import pysam
-
-    ref = plain_reference(args.ref, out.parent)
-    contig, _, span = args.regions.partition(":")
-    start, _, end = span.replace(",", "").partition("-")
-    region = f"{contig}:{int(start) - 1}-{end}"  # freebayes regions are 0-based, end excluded
-    plain = out.with_suffix("")  # x.vcf
-    t0 = time.perf_counter()
-    with open(plain, "w") as handle:
-        subprocess.run(["freebayes", "-f", str(ref), "-r", region, str(args.bam)], check=True,
-                       stdout=handle, stderr=subprocess.DEVNULL)
-    wall = time.perf_counter() - t0
-    pysam.tabix_index(str(plain), preset="vcf", force=True)
-    return wall
+from _callers import DEV, callers, missing_inputs, score
 
 
 def main(argv=None) -> int:
@@ -96,26 +37,18 @@ def main(argv=None) -> int:
     p.add_argument("--json", type=Path, help="also write the results here")
     p.add_argument("--workdir", type=Path, help="keep the VCFs here (default: a temporary folder)")
     args = p.parse_args(argv)
-    for path in (args.bam, args.ref, args.truth, args.bed):
-        if not path.exists():
-            print(f"bench/call.py: {path} not found (needs ../shared/data/genomics/dev)", file=sys.stderr)
-            return 2
-    from genoscreen.variants.evaluate import evaluate
-
+    problem = missing_inputs((args.bam, args.ref, args.truth, args.bed), "bench/call.py")
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench_call_"))
     workdir.mkdir(parents=True, exist_ok=True)
-    callers = {"genoscreen": run_genoscreen, "bcftools": run_bcftools}
-    if shutil.which("freebayes"):
-        callers["freebayes"] = run_freebayes
     results = {}
-    for name, run in callers.items():
+    for name, run in callers(args.model).items():
         out = workdir / f"{name}.vcf.gz"
-        walls = [run(args, out) for _ in range(max(1, args.repeats))]
-        region = evaluate(args.truth, out, args.ref, regions=args.regions)
-        in_bed = evaluate(args.truth, out, args.ref, bed=args.bed, regions=args.regions)
+        walls = [run(args.bam, args.ref, args.regions, out, threads=args.threads) for _ in range(max(1, args.repeats))]
         results[name] = {"wall_s": round(min(walls), 3), "first_wall_s": round(walls[0], 3),
-                         "region": {t: region[t] for t in ("SNP", "INDEL")},
-                         "bed": {t: in_bed[t] for t in ("SNP", "INDEL")}}
+                         **score(args.truth, out, args.ref, args.regions, bed=args.bed)}
     base = results["bcftools"]["wall_s"]
     for r in results.values():
         r["wall_vs_bcftools"] = round(r["wall_s"] / base, 2)
