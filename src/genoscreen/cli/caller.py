@@ -58,6 +58,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_calibrate)
 
     p = sub.add_parser(
+        "caller-card",
+        help="write a caller model's MODEL_CARD.md from the files of the run that made it",
+        description="Generate the model card of a caller model from its training run: the training-data table and "
+        "examples counts, the validation curve (train-caller's history.json), the calibration and its held-out "
+        "reliability table (bench/calibration.py JSON), held-out evaluations (genoscreen evaluate --json), the "
+        "titration on real reads (bench/titration.py JSON) and wall times (Snakemake benchmark files). `snakemake "
+        "train_caller` runs it. Example: genoscreen caller-card --model results/training/caller/calibrated "
+        "--training-data config/caller_training.tsv --history results/training/caller/checkpoints/history.json "
+        "--out MODEL_CARD.md",
+    )
+    p.add_argument("--model", required=True, metavar="MODEL_DIR", help="the caller model directory")
+    p.add_argument("--training-data", required=True, metavar="TSV", help="the training-data table of the run")
+    p.add_argument("--history", required=True, metavar="JSON", help="history.json in train-caller's --workdir")
+    p.add_argument("--calibration", metavar="JSON", help="bench/calibration.py JSON on held-out examples")
+    p.add_argument("--titration", metavar="JSON", help="bench/titration.py JSON")
+    p.add_argument("--heldout", nargs="*", default=[], metavar="JSON",
+                   help="genoscreen evaluate --json files of held-out BAMs (named ROW.DEPTH.eval.json)")
+    p.add_argument("--benchmarks", metavar="DIR", help="Snakemake benchmarks folder (wall time per rule)")
+    p.add_argument("--notes", metavar="MD", help="prose to append (never replaces a figure)")
+    p.add_argument("--out", required=True, metavar="MD", help="the card to write (MODEL_CARD.md)")
+    p.set_defaults(func=_caller_card)
+
+    p = sub.add_parser(
         "call-variants",
         help="genotype probabilities for every example (stage 2)",
         description="Run the caller model over an examples folder and write the probabilities (.npz) that "
@@ -132,6 +155,30 @@ def _calibrate(args) -> int:
         for line in format_table(result[when]["GQ"], "GQ"):
             log.info("  %s", line)
     log.info("wrote the \"calibration\" entry of %s/model.json", args.model)
+    return 0
+
+
+def _caller_card(args) -> int:
+    import json
+    from pathlib import Path
+
+    from genoscreen.caller.card import render_caller_card
+    from genoscreen.common.errors import InputError
+    from genoscreen.common.io import atomic_open
+
+    def read(path):
+        try:
+            return json.loads(Path(path).read_text()) if path else None
+        except (OSError, ValueError) as err:
+            raise InputError(f"{path}: cannot read it as JSON ({err}); rerun the step that writes it") from None
+
+    text = render_caller_card(args.model, training_data=args.training_data, history=read(args.history),
+                              calibration=read(args.calibration), titration=read(args.titration),
+                              heldout=args.heldout, benchmarks=args.benchmarks,
+                              notes=Path(args.notes).read_text() if args.notes else None)
+    with atomic_open(args.out) as handle:
+        handle.write(text)
+    log.info("wrote %s", args.out)
     return 0
 
 
