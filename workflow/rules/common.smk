@@ -1,6 +1,8 @@
 # Helpers shared by the rules. The config and the sample sheet are validated here, at parse time, by
 # genoscreen.workflow.config.load: any mistake stops the run with one line before a job starts.
 
+import dataclasses
+import json
 import shlex
 import sys
 from pathlib import Path
@@ -108,7 +110,17 @@ def caller_training_data():
         profile = row.profile or ""
         if profile.startswith("learned:") and profile.split(":", 1)[1] not in caller["profile_bams"]:
             sys.exit(f"genoscreen workflow: {caller['data']}: {row.name}: profile {profile} is not in training.caller.profile_bams")
+    for row in rows:  # a row's spec file changes (and reruns its jobs) only when the row does
+        spec = Path(training_row_spec(row.name))
+        text = json.dumps(dataclasses.asdict(row), indent=1, sort_keys=True) + "\n"
+        if not spec.exists() or spec.read_text() != text:
+            spec.parent.mkdir(parents=True, exist_ok=True)
+            spec.write_text(text)
     return {row.name: row for row in rows}
+
+
+def training_row_spec(name):
+    return f"results/training/caller/rows/{name}.json"
 
 
 def training_profile_bam(row):
@@ -141,7 +153,7 @@ def training_example_inputs(row, depth):
         return {"bam": bam, "ref": caller["reference"], "truth": caller["truth"],
                 "bed": f"results/training/caller/bams/{row.name}.full.bam.confident.bed"}
     real = REAL_SETS[row.source]
-    inputs = {"bam": bam, "ref": real["reference"], "truth": real["truth"]}
+    inputs = {"bam": bam, "ref": real["reference"], "truth": real["truth"], "spec": training_row_spec(row.name)}
     if real["confident_bed"]:
         inputs["bed"] = real["confident_bed"]
     return inputs

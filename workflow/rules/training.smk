@@ -18,6 +18,7 @@ if CALLER_DATA:
             truth=TRAIN_CALLER["truth"],
             bed=TRAIN_CALLER["confident_bed"],
             profile=lambda wildcards: training_profile_bam(CALLER_DATA[wildcards.name]),
+            spec=training_row_spec("{name}"),
         output:
             bam="results/training/caller/bams/{name}.full.bam",
             bai="results/training/caller/bams/{name}.full.bam.bai",
@@ -42,6 +43,7 @@ if CALLER_DATA:
     rule training_bam_depth:
         input:
             bam=lambda wildcards: training_full_bam(CALLER_DATA[wildcards.name]),
+            spec=training_row_spec("{name}"),
         output:
             bam="results/training/caller/bams/{name}.{depth}x.bam",
             bai="results/training/caller/bams/{name}.{depth}x.bam.bai",

@@ -193,12 +193,19 @@ def train_and_evaluate(
     parallel = DataParallel(tc.batch_size)
     eval_batch = -(-tc.eval_batch_size // len(parallel.devices)) * len(parallel.devices)
 
-    history = {"config": {"model": model_config.to_dict(), "train": tc.to_dict()}, "epochs": [],
+    run = {"examples": [str(p) for p in examples], "n_examples": int(len(labels)),
+           "val_examples": [str(p) for p in val_examples], "init": str(init) if init else None}
+    history = {"config": {"model": model_config.to_dict(), "train": tc.to_dict()}, "run": run, "epochs": [],
                "best_epoch": None, "best_f1": -1.0, "select_on": select_on, "wall_s": 0.0}
     start_epoch = 0
     checkpoint = workdir / CHECKPOINT
     if resume and checkpoint.exists() and (workdir / HISTORY).exists():
-        history = json.loads((workdir / HISTORY).read_text())
+        previous = json.loads((workdir / HISTORY).read_text())
+        if (previous.get("run"), previous.get("config"), previous.get("select_on")) != (
+                run, history["config"], select_on):
+            raise InputError(f"{workdir}: its checkpoint was made for other examples or settings; pass --restart to "
+                             "start over, or give another --workdir")
+        history = previous
         _restore_checkpoint(checkpoint, model, optimizer)
         start_epoch = len(history["epochs"])
         log.info("resuming from %s after epoch %d", checkpoint, start_epoch)

@@ -76,6 +76,14 @@ def test_resume_after_interruption_matches(tmp_path, synthetic_sets, monkeypatch
     history = train_and_evaluate(config, [train], tmp_path / "resumed")
     assert len(history["epochs"]) == 2
     assert (tmp_path / "straight" / WEIGHTS).read_bytes() == (tmp_path / "resumed" / WEIGHTS).read_bytes()
+    # the checkpoint belongs to its examples and settings: other ones are refused, not silently resumed
+    with pytest.raises(InputError, match="checkpoint was made for other examples or settings; pass --restart"):
+        train_and_evaluate(config, [train, train], tmp_path / "resumed")
+    with pytest.raises(InputError, match="--restart"):
+        train_and_evaluate(config_with(PRESETS["test"], epochs=3), [train], tmp_path / "resumed")
+    history = train_and_evaluate(config_with(PRESETS["test"], epochs=1), [train, train], tmp_path / "resumed",
+                                 resume=False)
+    assert len(history["epochs"]) == 1
 
 
 def test_init_refuses_examples_of_another_shape(tmp_path, trained_model):
