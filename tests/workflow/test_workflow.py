@@ -246,7 +246,8 @@ def test_training_targets_dry_run(tmp_path, shared):
         return str((ROOT / node).resolve()) if isinstance(node, str) and node.startswith("../") else node
 
     (work / "training.yaml").write_text(yaml.safe_dump(absolute(config)))
-    shutil.copy(ROOT / config["training"]["caller"]["data"], work / config["training"]["caller"]["data"])
+    for key in ("data", "card_notes"):
+        shutil.copy(ROOT / config["training"]["caller"][key], work / config["training"]["caller"][key])
     result = snakemake(work, "-n", "train_caller", "train_affinity", "--configfile", "config/config.yaml",
                        "override.yaml", "training.yaml", timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]

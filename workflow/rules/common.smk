@@ -168,10 +168,31 @@ def labelled_args(row, inputs):
     return " ".join(args)
 
 
-def caller_examples(split, repeat=False):
-    """Examples folders of a split's rows at each of their depths (train rows repeated `weight` times)."""
+def caller_examples(split, repeat=False, real_weight=None):
+    """Examples folders of a split's rows at each of their depths (train rows repeated `weight` times, or real rows
+    `real_weight` times when given: the fine-tuning mix)."""
+    def times(row):
+        if not repeat:
+            return 1
+        return real_weight if real_weight and row.source != "sim" else row.weight
+
     return [f"results/training/caller/examples/{folder}" for row in CALLER_DATA.values() if row.split == split
-            for _ in range(row.weight if repeat else 1) for folder in row.folders]
+            for _ in range(times(row)) for folder in row.folders]
+
+
+def caller_network():
+    """The network that gets calibrated: the fine-tuned one when training.caller.finetune is set."""
+    if config["training"]["caller"]["finetune"]:
+        return "results/training/caller/finetuned"
+    return "results/training/caller/network"
+
+
+def caller_histories():
+    """train-caller histories of the run, in order (the card shows each stage's validation curve)."""
+    histories = "results/training/caller/checkpoints/history.json"
+    if config["training"]["caller"]["finetune"]:
+        histories += " results/training/caller/checkpoints-finetune/history.json"
+    return histories
 
 
 def caller_heldout_outputs():

@@ -107,9 +107,32 @@ if CALLER_DATA:
             "genoscreen train-caller --examples {input.train} --val-examples {input.val} --select-on mean "
             "--out {output} --workdir {params.workdir} {params.extra} 2> {log}"
 
+    rule finetune_caller_network:
+        input:
+            init="results/training/caller/network",
+            train=caller_examples("train", repeat=True, real_weight=(TRAIN_CALLER["finetune"] or {}).get("real_weight")),
+            val=caller_examples("val"),
+        output:
+            directory("results/training/caller/finetuned"),
+        params:
+            workdir="results/training/caller/checkpoints-finetune",
+            extra=(TRAIN_CALLER["finetune"] or {}).get("args", ""),
+        log:
+            "logs/finetune_caller_network.log",
+        benchmark:
+            "benchmarks/train_caller_finetune.tsv"
+        threads: res("train", "threads")
+        resources:
+            mem_mb=res("train", "mem_mb"),
+        conda:
+            ENV
+        shell:
+            "genoscreen train-caller --init {input.init} --examples {input.train} --val-examples {input.val} "
+            "--select-on mean --out {output} --workdir {params.workdir} {params.extra} 2> {log}"
+
     rule calibrate_caller:
         input:
-            network="results/training/caller/network",
+            network=caller_network(),
             val=caller_examples("val"),
         output:
             directory("results/training/caller/calibrated"),
@@ -185,20 +208,24 @@ if CALLER_DATA:
             calibration="results/training/caller/bench/calibration.json",
             titration="results/training/caller/bench/titration.json",
             heldout=caller_heldout_outputs(),
+            notes=TRAIN_CALLER["card_notes"] or [],
         output:
             directory("results/models/caller-wgs-illumina"),
         params:
-            history="results/training/caller/checkpoints/history.json",
+            history=caller_histories(),
             benchmarks="benchmarks",
+            notes=lambda wildcards, input: f"--notes {input.notes}" if input.notes else "",
         log:
             "logs/caller_release.log",
         conda:
             ENV
         shell:
             "rm -rf {output}.tmp && cp -r {input.model} {output}.tmp && "
-            "genoscreen caller-card --model {output}.tmp --training-data {input.data} --history {params.history} "
+            "genoscreen caller-card --model {output}.tmp --name caller-wgs-illumina --training-data {input.data} "
+            "--history {params.history} "
             "--calibration {input.calibration} --titration {input.titration} --heldout {input.heldout} "
-            "--benchmarks {params.benchmarks} --out {output}.tmp/MODEL_CARD.md 2> {log} && mv {output}.tmp {output}"
+            "--benchmarks {params.benchmarks} {params.notes} --out {output}.tmp/MODEL_CARD.md 2> {log} && "
+            "mv {output}.tmp {output}"
 
     rule train_caller:
         input:

@@ -140,17 +140,17 @@ def wall_section(benchmarks: str | Path | None) -> list[str]:
     return lines
 
 
-def render_caller_card(model_dir: str | Path, *, training_data: str | Path, history: dict,
+def render_caller_card(model_dir: str | Path, *, training_data: str | Path, histories: Sequence[dict],
                        calibration: dict | None = None, titration: dict | None = None,
                        heldout: Sequence[str | Path] = (), benchmarks: str | Path | None = None,
-                       notes: str | None = None) -> str:
+                       notes: str | None = None, name: str | None = None) -> str:
     """The model card's Markdown text."""
     from genoscreen.caller.calibration import calibration_card_lines
 
     info, config, pileup = read_model_info(model_dir)
     training = info.get("training", {})
     lines = [
-        f"# {Path(model_dir).name if Path(model_dir).name not in ('', '.') else 'caller'}",
+        f"# {name or Path(model_dir).resolve().name}",
         "",
         "Germline genotype CNN over pileup tensors (the DeepVariant recipe), the default model of `genoscreen call`.",
         f"`genoscreen.caller.model.CallerCNN`: {config.to_dict()}; input {pileup.height}x{pileup.width}x"
@@ -167,7 +167,13 @@ def render_caller_card(model_dir: str | Path, *, training_data: str | Path, hist
         *data_section(training_data, [*training.get("examples", []), *training.get("val_examples", [])]),
         "",
         "## Training",
-        *history_section(history),
+    ]
+    for stage, history in enumerate(histories, start=1):
+        run = history.get("run", {})
+        if len(histories) > 1:
+            lines += ["", f"### Stage {stage}" + (f": from `{run['init']}`" if run.get("init") else ": from scratch")]
+        lines += history_section(history)
+    lines += [
         "",
         "## Calibration (GQ and QUAL as Phred-scaled error rates)",
     ]

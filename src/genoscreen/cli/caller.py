@@ -70,13 +70,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--model", required=True, metavar="MODEL_DIR", help="the caller model directory")
     p.add_argument("--training-data", required=True, metavar="TSV", help="the training-data table of the run")
-    p.add_argument("--history", required=True, metavar="JSON", help="history.json in train-caller's --workdir")
+    p.add_argument("--history", required=True, nargs="+", metavar="JSON",
+                   help="history.json in train-caller's --workdir, one per training stage in order")
     p.add_argument("--calibration", metavar="JSON", help="bench/calibration.py JSON on held-out examples")
     p.add_argument("--titration", metavar="JSON", help="bench/titration.py JSON")
     p.add_argument("--heldout", nargs="*", default=[], metavar="JSON",
                    help="genoscreen evaluate --json files of held-out BAMs (named ROW.DEPTH.eval.json)")
     p.add_argument("--benchmarks", metavar="DIR", help="Snakemake benchmarks folder (wall time per rule)")
     p.add_argument("--notes", metavar="MD", help="prose to append (never replaces a figure)")
+    p.add_argument("--name", help="the model's name, the card's title (default: the --model folder's name)")
     p.add_argument("--out", required=True, metavar="MD", help="the card to write (MODEL_CARD.md)")
     p.set_defaults(func=_caller_card)
 
@@ -172,10 +174,11 @@ def _caller_card(args) -> int:
         except (OSError, ValueError) as err:
             raise InputError(f"{path}: cannot read it as JSON ({err}); rerun the step that writes it") from None
 
-    text = render_caller_card(args.model, training_data=args.training_data, history=read(args.history),
+    text = render_caller_card(args.model, training_data=args.training_data,
+                              histories=[read(path) for path in args.history],
                               calibration=read(args.calibration), titration=read(args.titration),
                               heldout=args.heldout, benchmarks=args.benchmarks,
-                              notes=Path(args.notes).read_text() if args.notes else None)
+                              notes=Path(args.notes).read_text() if args.notes else None, name=args.name)
     with atomic_open(args.out) as handle:
         handle.write(text)
     log.info("wrote %s", args.out)

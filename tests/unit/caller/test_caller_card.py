@@ -48,11 +48,13 @@ def test_card_carries_the_runs_figures(run, capsys):
     root, model, history, heldout = run
     out = root / "MODEL_CARD.md"
     rc = main(["caller-card", "--model", str(model), "--training-data", str(root / "table.tsv"), "--history",
-               str(root / "work" / "history.json"), "--titration", str(root / "titration.json"), "--heldout",
+               str(root / "work" / "history.json"), str(root / "work" / "history.json"), "--name", "my-caller",
+               "--titration", str(root / "titration.json"), "--heldout",
                str(heldout), "--out", str(out)])
     assert rc == 0
     card = out.read_text()
-    assert "snakemake --cores 2 train_caller" in card
+    assert card.startswith("# my-caller\n") and "snakemake --cores 2 train_caller" in card
+    assert "### Stage 1: from scratch" in card and "### Stage 2" in card  # one curve per training stage
     assert "| s01 | train | sim | q:1-1000 | 30 | 5,full | HS25 | 150 |" in card  # the table as data
     assert "Training examples over all depths: 96" in card  # 48 + 48, from the folders' summary.json
     assert f"kept epoch {history['best_epoch']} by `{SELECT_MEAN}`" in card
