@@ -152,7 +152,7 @@ if CALLER_DATA:
             vcf="results/training/caller/heldout/{name}.{depth}.vcf.gz",
             json="results/training/caller/heldout/{name}.{depth}.eval.json",
         params:
-            args=lambda wildcards, input: labelled_args(CALLER_DATA[wildcards.name], input),
+            bed=lambda wildcards, input: f"--bed {input.bed}" if "bed" in input.keys() else "",
             regions=lambda wildcards: CALLER_DATA[wildcards.name].regions,
         wildcard_constraints:
             depth=r"full|[0-9.]+x",
@@ -166,7 +166,7 @@ if CALLER_DATA:
             "genoscreen call --model {input.model} --bam {input.bam} --ref {input.ref} --regions {params.regions} "
             "--threads {threads} --out {output.vcf} 2> {log} && "
             "genoscreen evaluate --truth {input.truth} --calls {output.vcf} --ref {input.ref} "
-            "{params.args} --json {output.json} >> {log} 2>&1"
+            "--regions {params.regions} {params.bed} --json {output.json} >> {log} 2>&1"
 
     rule caller_calibration_table:
         input:
