@@ -14,17 +14,12 @@ import pytest
 from genoscreen.cli import main
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "screening"))
-from screening_helpers import SMILES, random_model, random_proteins, write_fasta, write_smi  # noqa: E402
+from screening_helpers import SMILES, random_model_dir, random_proteins, write_fasta, write_smi  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
-    from genoscreen.affinity.checkpoint import save_model
-
-    model, config = random_model(seed=5)
-    path = tmp_path_factory.mktemp("cli") / "model"
-    save_model(model, config, path)
-    return path
+    return random_model_dir(tmp_path_factory.mktemp("cli") / "model", seed=5)
 
 
 @pytest.fixture

@@ -80,6 +80,11 @@ def save_model(
     return model_dir
 
 
+def model_files(model_dir: str | Path) -> list[Path]:
+    """The files a model is read from (for `check_outputs`: no output may replace them)."""
+    return [Path(model_dir) / CONFIG_FILE, Path(model_dir) / WEIGHTS_FILE]
+
+
 def read_model_config(model_dir: str | Path) -> tuple[AffinityConfig, dict]:
     """(config, full config.json dict) of a model directory, validated."""
     model_dir = Path(model_dir)
@@ -87,7 +92,8 @@ def read_model_config(model_dir: str | Path) -> tuple[AffinityConfig, dict]:
     if not model_dir.is_dir():
         raise InputError(f"{model_dir}: model directory not found; give a directory written by `genoscreen affinity train`")
     if not path.exists():
-        raise InputError(f"{path}: missing; {model_dir} is not a genoscreen DeepDTA model directory")
+        raise InputError(f"{path}: missing; {model_dir} is not an affinity model (give a DeepDTA model directory "
+                         "written by `genoscreen affinity train`, e.g. resources/models/dta-davis)")
     try:
         meta = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError, UnicodeDecodeError) as err:

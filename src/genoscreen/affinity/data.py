@@ -1,14 +1,15 @@
 """Readers for the affinity inputs: compounds (.smi/.tsv/.csv/.sdf, optionally gzipped), protein FASTA, pairs TSV.
 
-Every SMILES is validated by RDKit at this boundary. Invalid ones are an explicit decision: written to the errors
-file with their row and RDKit's reason, counted, and skipped, and the run goes on. Structural problems (missing
-columns, duplicate ids, a nucleotide FASTA, an empty sequence) are `InputError`s naming the file, record and fix.
+Every SMILES is validated by RDKit at this boundary. Invalid ones, and compound records that are not UTF-8 text, are
+an explicit decision: written to the errors file with their row and the reason, counted, and skipped, and the run
+goes on. Structural problems (missing columns, duplicate ids, a nucleotide FASTA, an empty sequence, a FASTA line
+that is not UTF-8) are `InputError`s naming the file, record and fix.
 """
 
 from __future__ import annotations
 
 import csv
-import gzip
+import io
 import logging
 import re
 from pathlib import Path
@@ -18,7 +19,7 @@ import pandas as pd
 
 from genoscreen.affinity.featurize import PROTEIN_VOCAB
 from genoscreen.common.errors import InputError
-from genoscreen.common.io import atomic_open, is_gzipped, open_text, strip_compression_suffix
+from genoscreen.common.io import atomic_open, open_binary, strip_compression_suffix, text_lines
 
 log = logging.getLogger(__name__)
 
@@ -44,23 +45,29 @@ def smiles_problem(smiles: str) -> str | None:
     return None
 
 
-def _read_smi(path: Path) -> list[tuple[int, str, str]]:
+def _not_utf8(problem: str) -> str:
+    return f"not UTF-8 text ({problem}); re-save the file as UTF-8"
+
+
+def _read_smi(path: Path, errors: list[tuple[int, str, str, str]]) -> list[tuple[int, str, str]]:
     records = []
-    with open_text(path) as handle:
-        for line_no, line in enumerate(handle, start=1):
-            fields = line.split()
-            if not fields or fields[0].startswith("#"):
-                continue
-            if line_no == 1 and fields[0].lower() == "smiles":
-                continue
-            ident = fields[1] if len(fields) > 1 else f"row{line_no}"
-            records.append((line_no, ident, fields[0]))
+    for line_no, line, problem in text_lines(path):
+        fields = line.split()
+        if not fields or fields[0].startswith("#"):
+            continue
+        if line_no == 1 and fields[0].lower() == "smiles":
+            continue
+        ident = fields[1] if len(fields) > 1 else f"row{line_no}"
+        if problem:  # one bad record, skipped like an invalid SMILES (its id shown with U+FFFD for the bad bytes)
+            errors.append((line_no, ident, fields[0], _not_utf8(problem)))
+            continue
+        records.append((line_no, ident, fields[0]))
     return records
 
 
-def _read_table(path: Path, sep: str) -> list[tuple[int, str, str]]:
-    try:
-        frame = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
+def _read_table(path: Path, sep: str, errors: list[tuple[int, str, str, str]]) -> list[tuple[int, str, str]]:
+    try:  # bytes that are not UTF-8 become U+FFFD: the rows holding them are skipped below
+        frame = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding_errors="replace")
     except Exception as err:
         raise InputError(f"{path}: cannot read as a {'TSV' if sep == chr(9) else 'CSV'} table ({err}); check the format") from err
     lower = {c.lower(): c for c in frame.columns}
@@ -70,26 +77,35 @@ def _read_table(path: Path, sep: str) -> list[tuple[int, str, str]]:
     if id_col is None:
         raise InputError(f"{path}: no id column; name one of {', '.join(ID_COLUMNS)}")
     smiles_col = lower["smiles"]
-    return [
-        (i + 2, str(ident).strip(), str(smi).strip())
-        for i, (ident, smi) in enumerate(zip(frame[id_col], frame[smiles_col]))
-    ]
+    records = []
+    for i, (ident, smi) in enumerate(zip(frame[id_col], frame[smiles_col])):
+        record = (i + 2, str(ident).strip(), str(smi).strip())
+        if "\ufffd" in record[1] + record[2]:
+            errors.append((*record, _not_utf8("a byte in its id or SMILES")))
+        else:
+            records.append(record)
+    return records
 
 
 def _read_sdf(path: Path, errors: list[tuple[int, str, str, str]]) -> list[tuple[int, str, str]]:
     from rdkit import Chem, RDLogger
 
     RDLogger.DisableLog("rdApp.*")
-    handle = gzip.open(path, "rb") if is_gzipped(path) else open(path, "rb")
     records = []
-    with handle:
+    with open_binary(path) as handle:
         # Unsanitized first, so a record that fails sanitization keeps its id in the errors file (and pairs that
         # name it are skipped as invalid, not reported as unknown ids).
         for rec_no, mol in enumerate(Chem.ForwardSDMolSupplier(handle, sanitize=False), start=1):
             if mol is None:
                 errors.append((rec_no, "", "", "RDKit cannot read this SDF record"))
                 continue
-            ident = next((mol.GetProp(p) for p in ID_COLUMNS if mol.HasProp(p)), None) or mol.GetProp("_Name").strip()
+            try:
+                ident = (next((mol.GetProp(p) for p in ID_COLUMNS if mol.HasProp(p)), None)
+                         or mol.GetProp("_Name").strip())
+            except UnicodeDecodeError as err:
+                errors.append((rec_no, f"record{rec_no}", "",
+                               _not_utf8(f"byte 0x{err.object[err.start]:02x} in its name or id property")))
+                continue
             ident = ident or f"record{rec_no}"
             try:
                 Chem.SanitizeMol(mol)
@@ -125,11 +141,11 @@ def load_compounds(
     name = strip_compression_suffix(path)
     errors: list[tuple[int, str, str, str]] = []
     if name.endswith((".smi", ".smiles", ".ism")):
-        records = _read_smi(path)
+        records = _read_smi(path, errors)
     elif name.endswith(".tsv") or name.endswith(".txt"):
-        records = _read_table(path, "\t")
+        records = _read_table(path, "\t", errors)
     elif name.endswith(".csv"):
-        records = _read_table(path, ",")
+        records = _read_table(path, ",", errors)
     elif name.endswith((".sdf", ".sd", ".mol")):
         records = _read_sdf(path, errors)
     else:
@@ -150,16 +166,18 @@ def load_compounds(
             continue
         ids.append(ident)
         smiles.append(smi)
-    if errors:
-        log.warning("%s: %d invalid compound(s) skipped%s", path, len(errors),
-                    f"; see {errors_path}" if errors_path else f" (first: row {errors[0][0]}: {errors[0][3]})")
-    if errors_path is not None:
+    errors.sort(key=lambda e: e[0])  # file order (SDF read errors and invalid SMILES are found in two passes)
+    if not ids and not allow_empty:
+        first = f", first: row {errors[0][0]}: {errors[0][3]}" if errors else ""
+        raise InputError(f"{path}: no valid compounds ({len(errors)} invalid{first}); check the file")
+    if errors:  # the errors file is named by the caller once it is in place (it may be a temporary here)
+        log.warning("%s: %d invalid compound(s) skipped (first: row %d: %s)", path, len(errors), errors[0][0],
+                    errors[0][3])
+    if errors_path is not None:  # only for a usable file: a failed run leaves an earlier errors file alone
         with atomic_open(errors_path, newline="") as handle:
             writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
             writer.writerow(ERRORS_HEADER)
             writer.writerows(errors)
-    if not ids and not allow_empty:
-        raise InputError(f"{path}: no valid compounds ({len(errors)} invalid); check the file")
     return ids, smiles, errors
 
 
@@ -169,8 +187,9 @@ _NUCLEOTIDES = set("ACGTUN")
 def read_targets(fasta_path: str | Path) -> dict[str, str]:
     """Read a protein FASTA into an ordered {id: SEQUENCE} (upper-cased, '*' stop codons kept as unknown).
 
-    A nucleotide-looking sequence, an empty sequence or a duplicate id is an InputError. Letters outside DeepDTA's
-    25-letter alphabet are kept (the featurizer maps them to the unknown token), counted and warned about.
+    A nucleotide-looking sequence, an empty sequence, a duplicate id or a line that is not UTF-8 is an InputError.
+    Letters outside DeepDTA's 25-letter alphabet are kept (the featurizer maps them to the unknown token), counted
+    and warned about.
     """
     from Bio import SeqIO
 
@@ -180,11 +199,19 @@ def read_targets(fasta_path: str | Path) -> dict[str, str]:
     targets: dict[str, str] = {}
     odd: dict[str, int] = {}
     allowed = set(PROTEIN_VOCAB)
-    with open_text(path) as handle:
-        first = handle.read(1)
-    if first and first != ">":
+    lines = []
+    header = None
+    for line_no, line, problem in text_lines(path):
+        if line.startswith(">"):
+            header = line[1:].split(maxsplit=1)[0] if line[1:].strip() else ""
+        if problem:
+            where = "a header" if line.startswith(">") else f"in record {header}" if header else "before any header"
+            raise InputError(f"{path}: line {line_no} ({where}): {problem}; re-save the FASTA as UTF-8 (or ASCII) "
+                             "text")
+        lines.append(line)
+    if lines and not lines[0].startswith(">"):
         raise InputError(f"{path}: not a FASTA file (does not start with '>'); give protein sequences in FASTA")
-    with open_text(path) as handle:
+    with io.StringIO("".join(lines)) as handle:
         for record in SeqIO.parse(handle, "fasta"):
             ident = record.id
             seq = re.sub(r"\s+", "", str(record.seq)).upper()

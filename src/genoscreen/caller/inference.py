@@ -25,7 +25,7 @@ import numpy as np
 
 from genoscreen.caller.configs import ModelConfig
 from genoscreen.common.errors import InputError
-from genoscreen.variants.pileup_config import PileupConfig
+from genoscreen.variants.pileup_config import CONFIG_FILENAME, PileupConfig
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +71,7 @@ def read_weights(model_dir: str | Path) -> dict:
     """The parameter tree (nested dicts of numpy arrays) of MODEL_DIR/weights.msgpack."""
     import msgpack
 
-    path = Path(model_dir) / WEIGHTS
-    if not path.exists():
-        raise InputError(f"{model_dir}: no {WEIGHTS}; the model directory is incomplete, copy or retrain it")
+    path = weights_path(model_dir)
     try:
         tree = msgpack.unpackb(path.read_bytes(), ext_hook=_ext_hook, raw=False, strict_map_key=False)
     except Exception as err:  # msgpack raises several unrelated types on corrupt input
@@ -83,8 +81,21 @@ def read_weights(model_dir: str | Path) -> dict:
     return tree
 
 
+def weights_path(model_dir: str | Path) -> Path:
+    """MODEL_DIR/weights.msgpack, or an InputError when it is missing (a half-copied model directory)."""
+    path = Path(model_dir) / WEIGHTS
+    if not path.exists():
+        raise InputError(f"{model_dir}: no {WEIGHTS}; the model directory is incomplete, copy or retrain it")
+    return path
+
+
 def weights_digest(model_dir: str | Path) -> str:
-    return hashlib.sha256((Path(model_dir) / WEIGHTS).read_bytes()).hexdigest()
+    return hashlib.sha256(weights_path(model_dir).read_bytes()).hexdigest()
+
+
+def model_files(model_dir: str | Path) -> list[Path]:
+    """The files a caller model is read from (for `check_outputs`: no output may replace them)."""
+    return [Path(model_dir) / name for name in (MODEL_JSON, WEIGHTS, EXPORT, CONFIG_FILENAME)]
 
 
 class Predictor:

@@ -7,11 +7,15 @@ libraries (JAX, pysam, RDKit) lazily so that `--help` is instant.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import os
+import signal
 import sys
+import threading
 
 from genoscreen import __version__
-from genoscreen.common.errors import GenoscreenError
+from genoscreen.common.errors import GenoscreenError, Terminated
 from genoscreen.common.logging import setup_logging
 
 log = logging.getLogger("genoscreen")
@@ -37,15 +41,42 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def sigterm_as_interrupt():
+    """While the block runs, SIGTERM (SLURM's time limit, `kill`) raises `Terminated`, a KeyboardInterrupt: the
+    cleanup of Ctrl-C runs (temporary outputs removed) instead of the process dying with its temporaries left."""
+    if threading.current_thread() is not threading.main_thread():  # signal handlers belong to the main thread
+        yield
+        return
+    pid = os.getpid()
+
+    def handler(signum, frame):
+        if os.getpid() != pid:  # a forked child that inherited the handler: die as SIGTERM intends
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        raise Terminated(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     setup_logging(-1 if args.quiet else args.verbose)
     try:
-        result = args.func(args)
+        with sigterm_as_interrupt():
+            result = args.func(args)
     except GenoscreenError as err:
         print(f"genoscreen {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except Terminated:
+        print("genoscreen: terminated (SIGTERM); partial outputs removed", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         print("genoscreen: interrupted", file=sys.stderr)
         return 130

@@ -6,6 +6,8 @@ import argparse
 import logging
 import time
 
+from genoscreen.cli.argtypes import positive_int
+
 log = logging.getLogger(__name__)
 _STARTED = time.time()  # --time-budget counts from process start (imports and compiles included)
 
@@ -99,7 +101,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--folds", type=int, nargs="+", metavar="K", help="test folds to run (default: all)")
     p.add_argument("--inner-val", action="store_true",
                    help="early stopping on fold k+1 (training on the remaining folds) instead of fixed epochs")
-    p.add_argument("--monitor-every", type=int, default=5, metavar="N",
+    p.add_argument("--monitor-every", type=positive_int, default=5, metavar="N",
                    help="score the held-out fold every N epochs for the learning curve (default 5)")
     p.set_defaults(func=run_cv)
 
@@ -134,6 +136,25 @@ def _errors_path(args, default_stem):
     return Path(args.errors) if args.errors else Path(f"{default_stem}.invalid_smiles.tsv")
 
 
+def _report_errors(path) -> None:
+    """Name the errors file once it is in place, when it lists any compound."""
+    with open(path) as handle:
+        n = sum(1 for _ in handle) - 1
+    if n > 0:
+        log.warning("%d compound(s) with an invalid SMILES listed in %s", n, path)
+
+
+def _check_paths(args, outputs: dict) -> None:
+    """`check_outputs` of a train/cv/predict command: its outputs against its inputs, before any work."""
+    from genoscreen.affinity.checkpoint import model_files
+    from genoscreen.common.io import check_outputs
+
+    model = getattr(args, "model", None)
+    check_outputs(outputs, {"--drugs": args.drugs, "--targets": args.targets, "--pairs": args.pairs,
+                            "--model": model_files(model) if model else None,
+                            "--cv-summary": getattr(args, "cv_summary", None)})
+
+
 def run_train(args) -> int:
     from pathlib import Path
 
@@ -141,11 +162,14 @@ def run_train(args) -> int:
 
     from genoscreen.affinity import train as T
     from genoscreen.affinity.card import render_model_card
-    from genoscreen.affinity.checkpoint import save_model
+    from genoscreen.affinity.checkpoint import CARD_FILE, CONFIG_FILE, WEIGHTS_FILE, save_model
     from genoscreen.common.errors import InputError
+    from genoscreen.common.io import atomic_path
 
-    config = _config(args)
     out = Path(args.out)
+    errors = _errors_path(args, out.with_name(out.name))
+    _check_paths(args, {"--out": [out / CONFIG_FILE, out / WEIGHTS_FILE, out / CARD_FILE], "--errors": errors})
+    config = _config(args)
     cv = None
     if args.cv_summary:  # read first: a bad path should not cost a training run
         import json
@@ -154,62 +178,78 @@ def run_train(args) -> int:
             cv = json.loads(Path(args.cv_summary).read_text())
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
             raise InputError(f"{args.cv_summary}: cannot read ({err}); give the cv_summary.json of `affinity cv`") from err
-    data, _, _ = T.load_inputs(args.drugs, args.targets, args.pairs, config,
-                               _errors_path(args, out.with_name(out.name)), require_labels=True)
-    index = np.arange(data.n_pairs)
-    if args.train_folds is not None:
-        index = T.fold_indices(data, args.train_folds)
-    val_index = None
-    if args.val_fold is not None:
-        val_index = T.fold_indices(data, [args.val_fold])
-        index = np.setdiff1d(index, val_index)
-    if len(index) == 0:
-        raise InputError(f"{args.pairs}: no training pairs left after the fold selection")
-    work = out.with_name(f".{out.name}.train_state")
-    result = T.fit(config, data, index, val_index=val_index, checkpoint_dir=work,
-                   deadline=_STARTED + args.time_budget if args.time_budget else None)
-    summary = {
-        "command": _command_line(args),
-        "preset": config.preset,
-        "inputs": {"drugs": str(args.drugs), "targets": str(args.targets), "pairs": str(args.pairs)},
-        "n_train_pairs": int(len(index)),
-        "n_drugs": len(data.drug_ids),
-        "n_targets": len(data.target_ids),
-        "train_folds": sorted(int(f) for f in np.unique(data.folds[index])) if data.folds is not None else None,
-        "val_fold": args.val_fold,
-        "epochs_run": result.epochs_run,
-        "best_epoch": result.best_epoch,
-        "stopped": result.stopped,
-        "steps": result.steps,
-        "wall_s": round(result.wall_s, 1),
-        "device": T.device_description(),
-        "history": result.history,
-    }
-    if val_index is not None:
-        from genoscreen.affinity.metrics import evaluate
+    # the errors file replaces an earlier one only together with the new model (both only when training succeeds)
+    with atomic_path(errors) as errors_tmp:
+        data, _, _ = T.load_inputs(args.drugs, args.targets, args.pairs, config, errors_tmp, require_labels=True)
+        index = np.arange(data.n_pairs)
+        if args.train_folds is not None:
+            index = T.fold_indices(data, args.train_folds)
+        val_index = None
+        if args.val_fold is not None:
+            val_index = T.fold_indices(data, [args.val_fold])
+            index = np.setdiff1d(index, val_index)
+        if len(index) == 0:
+            raise InputError(f"{args.pairs}: no training pairs left after the fold selection")
+        work = out.with_name(f".{out.name}.train_state")
+        result = T.fit(config, data, index, val_index=val_index, checkpoint_dir=work,
+                       deadline=_STARTED + args.time_budget if args.time_budget else None)
+        summary = {
+            "command": _command_line(args),
+            "preset": config.preset,
+            "inputs": {"drugs": str(args.drugs), "targets": str(args.targets), "pairs": str(args.pairs)},
+            "n_train_pairs": int(len(index)),
+            "n_drugs": len(data.drug_ids),
+            "n_targets": len(data.target_ids),
+            "train_folds": sorted(int(f) for f in np.unique(data.folds[index])) if data.folds is not None else None,
+            "val_fold": args.val_fold,
+            "epochs_run": result.epochs_run,
+            "best_epoch": result.best_epoch,
+            "stopped": result.stopped,
+            "steps": result.steps,
+            "wall_s": round(result.wall_s, 1),
+            "device": T.device_description(),
+            "history": result.history,
+        }
+        if val_index is not None:
+            from genoscreen.affinity.metrics import evaluate
 
-        pred = T.predict(result.model, data.subset(val_index))
-        summary["val_metrics"] = evaluate(data.labels[val_index], pred, config.aupr_threshold)
-    save_model(result.model, config, out, card=render_model_card(config, summary, cv), training=summary)
-    import shutil
+            pred = T.predict(result.model, data.subset(val_index))
+            summary["val_metrics"] = evaluate(data.labels[val_index], pred, config.aupr_threshold)
+        save_model(result.model, config, out, card=render_model_card(config, summary, cv), training=summary)
+        import shutil
 
-    shutil.rmtree(work, ignore_errors=True)
-    log.info("model written to %s (%d epochs, %s, %.0f s)", out, result.epochs_run, result.stopped, result.wall_s)
+        shutil.rmtree(work, ignore_errors=True)
+        log.info("model written to %s (%d epochs, %s, %.0f s)", out, result.epochs_run, result.stopped, result.wall_s)
+    _report_errors(errors)
     return 0
 
 
 def run_cv(args) -> int:
-    import json
     from pathlib import Path
+
+    from genoscreen.affinity import train as T
+    from genoscreen.common.io import atomic_path
+
+    out = Path(args.out)
+    errors = _errors_path(args, out / "drugs")
+    _check_paths(args, {"--out": [out / name for name in ("cv_metrics.tsv", "learning_curve.tsv", "cv_summary.json")],
+                        "--errors": errors})
+    config = _config(args)
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_path(errors) as errors_tmp:  # kept only with the results it belongs to
+        data, _, _ = T.load_inputs(args.drugs, args.targets, args.pairs, config, errors_tmp, require_labels=True)
+        _cross_validate(args, config, data, out)
+    _report_errors(errors)
+    return 0
+
+
+def _cross_validate(args, config, data, out) -> None:
+    """`affinity cv` after its inputs are read: the folds, then the three result files."""
+    import json
 
     from genoscreen.affinity import train as T
     from genoscreen.common.io import atomic_open
 
-    config = _config(args)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    data, _, _ = T.load_inputs(args.drugs, args.targets, args.pairs, config, _errors_path(args, out / "drugs"),
-                               require_labels=True)
     start = time.time()
     table, details = T.cross_validate(
         config, data, folds=args.folds, inner_validation=args.inner_val, work_dir=out / "work",
@@ -237,7 +277,6 @@ def run_cv(args) -> int:
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     mean, sd = table.iloc[-2], table.iloc[-1]
     print("CV " + "  ".join(f"{m} {mean[m]:.4f} ± {sd[m]:.4f}" for m in ("ci", "mse", "rm2", "aupr")))
-    return 0
 
 
 def run_predict(args) -> int:
@@ -247,18 +286,21 @@ def run_predict(args) -> int:
 
     from genoscreen.affinity import train as T
     from genoscreen.affinity.checkpoint import load_model
-    from genoscreen.common.io import atomic_open
+    from genoscreen.common.io import atomic_open, atomic_path
 
-    model, config = load_model(args.model)
     out = Path(args.out)
-    data, pairs, usable = T.load_inputs(args.drugs, args.targets, args.pairs, config,
-                                        _errors_path(args, out.with_name(out.name)))
-    pred = np.full(len(pairs), np.nan)
-    pred[usable] = T.predict(model, data)
-    frame = pairs[["drug_id", "target_id"]].copy()
-    frame["prediction"] = pred
-    with atomic_open(out) as handle:
-        frame.to_csv(handle, sep="\t", index=False, float_format="%.5f", na_rep="NA")
+    errors = _errors_path(args, out.with_name(out.name))
+    _check_paths(args, {"--out": out, "--errors": errors})
+    model, config = load_model(args.model)
+    with atomic_path(errors) as errors_tmp:  # kept only with the predictions it belongs to
+        data, pairs, usable = T.load_inputs(args.drugs, args.targets, args.pairs, config, errors_tmp)
+        pred = np.full(len(pairs), np.nan)
+        pred[usable] = T.predict(model, data)
+        frame = pairs[["drug_id", "target_id"]].copy()
+        frame["prediction"] = pred
+        with atomic_open(out) as handle:
+            frame.to_csv(handle, sep="\t", index=False, float_format="%.5f", na_rep="NA")
+    _report_errors(errors)
     log.info("%d predictions written to %s", int(usable.sum()), out)
     return 0
 
@@ -271,8 +313,9 @@ def run_evaluate(args) -> int:
     from genoscreen.affinity.data import read_pairs
     from genoscreen.affinity.metrics import METRIC_NAMES, evaluate
     from genoscreen.common.errors import InputError
-    from genoscreen.common.io import atomic_open
+    from genoscreen.common.io import atomic_open, check_outputs
 
+    check_outputs({"--out": args.out}, {"--predictions": args.predictions, "--labels": args.labels})
     labels = read_pairs(args.labels)
     if "label" not in labels:
         raise InputError(f"{args.labels}: no label column; give the pairs file with labels")

@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import logging
 
+from genoscreen.cli.argtypes import non_negative_int, positive_float, positive_int
+
 log = logging.getLogger(__name__)
 
 
@@ -23,12 +25,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--val-examples", nargs="*", default=[], metavar="DIR",
                    help="labelled examples folders to validate on each epoch (put the real dev set last)")
     p.add_argument("--out", required=True, metavar="MODEL_DIR", help="model directory to write (best epoch)")
-    p.add_argument("--epochs", type=int, help="passes over the training examples (default: the preset's)")
+    p.add_argument("--epochs", type=positive_int, help="passes over the training examples (default: the preset's)")
     p.add_argument("--init", metavar="MODEL_DIR", help="start from this model's weights (fine-tuning)")
     p.add_argument("--preset", default="default", help="caller preset: default or test (CPU-sized, for tests)")
-    p.add_argument("--batch-size", type=int, help="global batch size, a multiple of the device count")
-    p.add_argument("--learning-rate", type=float, help="peak learning rate of the warmup-cosine schedule")
-    p.add_argument("--max-examples-per-epoch", type=int,
+    p.add_argument("--batch-size", type=positive_int, help="global batch size, a multiple of the device count")
+    p.add_argument("--learning-rate", type=positive_float, help="peak learning rate of the warmup-cosine schedule")
+    p.add_argument("--max-examples-per-epoch", type=non_negative_int,
                    help="sample this many training examples per epoch (0 = all)")
     p.add_argument("--seed", type=int, help="seed for initialisation and example order")
     p.add_argument("--select-on", metavar="NAME",
@@ -119,7 +121,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     _add_region_args(p, "call only inside these regions (default: every contig with reads)")
     p.add_argument("--out", required=True, metavar="VCF", help="output VCF (.vcf.gz; a .tbi index is written)")
     p.add_argument("--model", metavar="MODEL_DIR", help="caller model (default: the shipped caller-wgs-illumina)")
-    p.add_argument("--threads", type=int, default=1, help="make-examples worker processes")
+    p.add_argument("--threads", type=positive_int, default=1, help="make-examples worker processes")
     p.add_argument("--sample", help="sample name in the VCF (default: the BAM's read-group SM)")
     p.add_argument("--gvcf", metavar="GVCF", help="also write a gVCF (.g.vcf.gz) with reference blocks")
     p.add_argument("--min-qual", type=float, default=1.0, help="variants with QUAL below this are LowQual")
@@ -136,7 +138,10 @@ def _add_region_args(p: argparse.ArgumentParser, what: str) -> None:
 def _train(args) -> int:
     from genoscreen.caller.configs import get_config
     from genoscreen.caller.train import config_with, train_and_evaluate
+    from genoscreen.common.io import check_outputs
 
+    check_outputs({"--out": args.out}, {"--examples": args.examples, "--val-examples": args.val_examples,
+                                        "--init": args.init})
     config = config_with(get_config(args.preset), epochs=args.epochs, batch_size=args.batch_size,
                          learning_rate=args.learning_rate, max_examples_per_epoch=args.max_examples_per_epoch,
                          seed=args.seed)
@@ -146,8 +151,14 @@ def _train(args) -> int:
 
 
 def _calibrate(args) -> int:
-    from genoscreen.caller.calibration import calibrate_model, format_table
+    from pathlib import Path
 
+    from genoscreen.caller.calibration import calibrate_model, format_table
+    from genoscreen.caller.inference import MODEL_JSON
+    from genoscreen.common.io import check_outputs
+
+    # model.json is rewritten in place by design: only its folder's writability is checked
+    check_outputs({"--model": Path(args.model) / MODEL_JSON}, {"--examples": args.examples})
     result = calibrate_model(args.model, args.examples, args.method)
     entry = result["entry"]
     log.info("calibration (%s): temperature %.4g, bias %s; NLL %.4f -> %.4f on %d examples", entry["method"],
@@ -165,8 +176,14 @@ def _caller_card(args) -> int:
     from pathlib import Path
 
     from genoscreen.caller.card import render_caller_card
+    from genoscreen.caller.inference import model_files
     from genoscreen.common.errors import InputError
-    from genoscreen.common.io import atomic_open
+    from genoscreen.common.io import atomic_open, check_outputs
+
+    check_outputs({"--out": args.out}, {  # the workflow writes the card into the model folder, beside its files
+        "--model": model_files(args.model), "--training-data": args.training_data,
+        "--history": args.history, "--calibration": args.calibration, "--titration": args.titration,
+        "--heldout": args.heldout, "--benchmarks": args.benchmarks, "--notes": args.notes})
 
     def read(path):
         try:
@@ -186,10 +203,17 @@ def _caller_card(args) -> int:
 
 
 def _call_variants(args) -> int:
-    from genoscreen.caller.call_variants import call_variants
-    from genoscreen.caller.pipeline import default_model_dir
+    from pathlib import Path
 
-    call_variants(args.examples, args.model or default_model_dir(), args.out)
+    from genoscreen.caller.call_variants import call_variants
+    from genoscreen.caller.inference import model_files
+    from genoscreen.caller.pipeline import default_model_dir
+    from genoscreen.common.io import check_outputs
+
+    model = args.model or default_model_dir()
+    check_outputs({"--out": args.out}, {"--examples": [args.examples, *Path(args.examples).glob("*")],
+                                        "--model": model_files(model)})
+    call_variants(args.examples, model, args.out)
     return 0
 
 
@@ -197,8 +221,11 @@ def _postprocess(args) -> int:
     from genoscreen.caller.data import read_probs
     from genoscreen.caller.postprocess import postprocess
     from genoscreen.common.errors import InputError
+    from genoscreen.common.io import check_outputs
     from genoscreen.variants.reads import read_group_sample
 
+    check_outputs(_vcf_outputs(args), {"--probs": args.probs, "--ref": args.ref, "--bam": args.bam, "--bed": args.bed,
+                                       "--contig-map": args.contig_map})
     if args.gvcf and not args.bam:
         raise InputError("--gvcf: reference blocks need the reads; pass --bam (and the --regions/--bed given "
                          "to make-examples)")
@@ -216,9 +243,22 @@ def _postprocess(args) -> int:
     return 0
 
 
-def _call(args) -> int:
-    from genoscreen.caller.pipeline import call
+def _vcf_outputs(args) -> dict:
+    """--out and --gvcf with their tabix indexes, for `check_outputs`."""
+    outputs = {"--out": args.out, "--out's index": f"{args.out}.tbi"}
+    if args.gvcf:
+        outputs.update({"--gvcf": args.gvcf, "--gvcf's index": f"{args.gvcf}.tbi"})
+    return outputs
 
+
+def _call(args) -> int:
+    from genoscreen.caller.inference import model_files
+    from genoscreen.caller.pipeline import call, default_model_dir
+    from genoscreen.common.io import check_outputs
+
+    check_outputs(_vcf_outputs(args), {"--bam": args.bam, "--ref": args.ref, "--bed": args.bed,
+                                       "--contig-map": args.contig_map,
+                                       "--model": model_files(args.model or default_model_dir())})
     call(args.bam, args.ref, args.out, regions=args.regions, bed=args.bed, model_dir=args.model,
          threads=args.threads, sample=args.sample, gvcf=args.gvcf, contig_map=args.contig_map,
          min_qual=args.min_qual)

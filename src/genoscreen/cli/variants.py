@@ -7,6 +7,8 @@ import json
 import logging
 import sys
 
+from genoscreen.cli.argtypes import non_negative_int, positive_float, positive_int, unit_fraction
+
 log = logging.getLogger(__name__)
 
 
@@ -33,18 +35,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     me.add_argument("--out", required=True, help="output examples folder (replaced atomically)")
     me.add_argument("--truth", help="truth VCF: label each example 0/1/2 copies of its alt(s)")
     me.add_argument("--confident-bed", help="with --truth: keep only candidates inside these confident regions")
-    me.add_argument("--threads", type=int, default=1, help="worker processes, one region shard each (default 1)")
-    me.add_argument("--shard-size", type=int, default=100_000, help="bp per region shard (default 100000)")
+    me.add_argument("--threads", type=positive_int, default=1,
+                    help="worker processes, one region shard each (default 1)")
+    me.add_argument("--shard-size", type=positive_int, default=100_000, help="bp per region shard (default 100000)")
     me.add_argument("--preset", default="default", help="pileup shape preset: default (64x33) or test (20x15)")
-    me.add_argument("--min-mapq", type=int, default=5, help="skip reads with mapping quality below (default 5)")
-    me.add_argument("--min-base-quality", type=int, default=10, help="skip bases with quality below (default 10)")
+    me.add_argument("--min-mapq", type=non_negative_int, default=5,
+                    help="skip reads with mapping quality below (default 5)")
+    me.add_argument("--min-base-quality", type=non_negative_int, default=10,
+                    help="skip bases with quality below (default 10)")
     me.add_argument("--keep-duplicates", action="store_true", help="count reads flagged duplicate")
     me.add_argument("--keep-secondary", action="store_true", help="count secondary alignments")
     me.add_argument("--keep-supplementary", action="store_true", help="count supplementary alignments")
     me.add_argument("--keep-qcfail", action="store_true", help="count reads flagged QC-fail")
-    me.add_argument("--min-alt-count", type=int, default=2, help="reads needed for an alt allele (default 2)")
-    me.add_argument("--min-snv-fraction", type=float, default=0.12, help="SNV allele fraction (default 0.12)")
-    me.add_argument("--min-indel-fraction", type=float, default=0.06, help="indel allele fraction (default 0.06)")
+    me.add_argument("--min-alt-count", type=positive_int, default=2, help="reads needed for an alt allele (default 2)")
+    me.add_argument("--min-snv-fraction", type=unit_fraction, default=0.12, help="SNV allele fraction (default 0.12)")
+    me.add_argument("--min-indel-fraction", type=unit_fraction, default=0.06, help="indel allele fraction (default 0.06)")
     me.add_argument("--no-realign", action="store_true",
                     help="count indels from the BAM's CIGARs only; by default reads in windows with soft clips or "
                          "scattered indels are realigned against read-backed haplotypes first (recovers insertions "
@@ -80,7 +85,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     sr.add_argument("--truth", required=True, help="VCF of the genome's variants (e.g. a GIAB truth set)")
     sr.add_argument("--regions", required=True, help="regions to simulate, CONTIG:START-END (1-based), comma-separated")
     sr.add_argument("--out", required=True, help="output BAM path")
-    sr.add_argument("--coverage", type=float, default=30.0, help="mean read depth over both haplotypes (default 30)")
+    sr.add_argument("--coverage", type=positive_float, default=30.0,
+                    help="mean read depth over both haplotypes (default 30)")
     sr.add_argument("--profile-bam", help="real paired-end BAM to learn the ART quality/error profile from "
                                           "(default: ART's built-in HiSeq 2500 profile)")
     sr.add_argument("--art-system", metavar="NAME",
@@ -90,14 +96,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                     help="bin base qualities after simulation: novaseq = RTA3's 4 levels 2/12/23/37 (default none)")
     sr.add_argument("--duplicate-fraction", type=float, default=0.0,
                     help="share of read pairs copied as unmarked PCR duplicates (counted in --coverage; default 0)")
-    sr.add_argument("--read-length", type=int, help="read length (default 150, or the profile's if shorter)")
-    sr.add_argument("--fragment-mean", type=int, default=400, help="mean fragment length (default 400)")
-    sr.add_argument("--fragment-sd", type=int, default=50, help="fragment length s.d. (default 50)")
+    sr.add_argument("--read-length", type=positive_int, help="read length (default 150, or the profile's if shorter)")
+    sr.add_argument("--fragment-mean", type=positive_int, default=400, help="mean fragment length (default 400)")
+    sr.add_argument("--fragment-sd", type=non_negative_int, default=50, help="fragment length s.d. (default 50)")
     sr.add_argument("--benchmark-bed", help="truth's confident regions, intersected into OUT.bam.confident.bed")
-    sr.add_argument("--edge", type=int, default=600, help="bp dropped at each region end in the confident BED "
-                                                          "(coverage falls there; default 600)")
+    sr.add_argument("--edge", type=non_negative_int, default=600,
+                    help="bp dropped at each region end in the confident BED (coverage falls there; default 600)")
     sr.add_argument("--seed", type=int, default=0, help="seed for haplotype assignment and ART (default 0)")
-    sr.add_argument("--threads", type=int, default=1, help="threads for bwa/samtools (default 1)")
+    sr.add_argument("--threads", type=positive_int, default=1, help="threads for bwa/samtools (default 1)")
     sr.add_argument("--workdir", help="scratch folder, reused for the bwa index and ART profile "
                                       "(default OUT.work next to OUT)")
     sr.add_argument("--contig-map", help="rename VCF contigs onto the reference's names, e.g. 20=chr20")
@@ -124,7 +130,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     what.add_argument("--fraction", type=float, help="share of read pairs to keep, in (0, 1]")
     ds.add_argument("--regions", help="regions to measure the depth over, CONTIG:START-END (1-based), comma-separated")
     ds.add_argument("--seed", type=int, default=0, help="seed of the pair selection (default 0)")
-    ds.add_argument("--threads", type=int, default=1, help="samtools threads (default 1)")
+    ds.add_argument("--threads", type=positive_int, default=1, help="samtools threads (default 1)")
     ds.set_defaults(func=_downsample)
 
 
@@ -135,11 +141,12 @@ def _make_examples(args: argparse.Namespace) -> int:
     from genoscreen.variants.realign import RealignOptions
 
     from genoscreen.common.errors import InputError
+    from genoscreen.common.io import check_outputs
 
+    check_outputs({"--out": args.out}, {"--bam": args.bam, "--ref": args.ref, "--bed": args.bed, "--truth": args.truth,
+                                        "--confident-bed": args.confident_bed, "--contig-map": args.contig_map})
     if args.preset not in PRESETS:
         raise InputError(f"--preset {args.preset}: unknown; choose one of {', '.join(PRESETS)}")
-    if args.threads < 1:
-        raise InputError("--threads must be >= 1")
     summary = make_examples(
         args.bam, args.ref, args.out, regions=args.regions, bed=args.bed, truth=args.truth,
         confident_bed=args.confident_bed, threads=args.threads, config=PRESETS[args.preset],
@@ -155,9 +162,11 @@ def _make_examples(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from genoscreen.common.io import atomic_open
+    from genoscreen.common.io import atomic_open, check_outputs
     from genoscreen.variants.evaluate import evaluate, format_table
 
+    check_outputs({"--json": args.json_out}, {"--truth": args.truth, "--calls": args.calls, "--ref": args.ref,
+                                              "--bed": args.bed, "--contig-map": args.contig_map})
     result = evaluate(args.truth, args.calls, args.ref, bed=args.bed, regions=args.regions,
                       contig_map=args.contig_map)
     if args.json_out == "-":
@@ -173,9 +182,14 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _simulate_reads(args: argparse.Namespace) -> int:
+    from genoscreen.common.io import check_outputs
     from genoscreen.variants.regions import ContigMap
     from genoscreen.variants.simulate import simulate_reads
 
+    check_outputs({"--out": args.out, "--out's index": f"{args.out}.bai",
+                   "--out's confident BED": f"{args.out}.confident.bed", "--out's JSON": f"{args.out}.json"},
+                  {"--ref": args.ref, "--truth": args.truth, "--profile-bam": args.profile_bam,
+                   "--benchmark-bed": args.benchmark_bed, "--contig-map": args.contig_map})
     info = simulate_reads(
         args.ref, args.truth, args.regions, args.out, coverage=args.coverage, profile_bam=args.profile_bam,
         art_system=args.art_system, quality_binning=args.quality_binning, duplicate_fraction=args.duplicate_fraction,
@@ -190,10 +204,12 @@ def _simulate_reads(args: argparse.Namespace) -> int:
 
 
 def _downsample(args: argparse.Namespace) -> int:
+    from genoscreen.common.io import check_outputs
     from genoscreen.variants.downsample import downsample
     from genoscreen.variants.reads import open_alignments
     from genoscreen.variants.regions import parse_regions
 
+    check_outputs({"--out": args.out, "--out's index": f"{args.out}.bai"}, {"--bam": args.bam})
     with open_alignments(args.bam) as bam:
         lengths = dict(zip(bam.references, bam.lengths))
     regions = parse_regions(args.regions, lengths) if args.regions else []

@@ -82,8 +82,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _demo_data(args: argparse.Namespace) -> int:
     import json
 
+    from genoscreen.common.io import check_outputs
     from genoscreen.demo import DemoSpec, generate
 
+    check_outputs({"--out": args.out})
     spec = DemoSpec() if args.seed is None else DemoSpec(seed=args.seed)
     summary = generate(args.out, spec)
     json.dump(summary, sys.stdout, indent=1)
@@ -92,8 +94,11 @@ def _demo_data(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from genoscreen.common.io import check_outputs
     from genoscreen.report import build_report
 
+    check_outputs({"--out": args.out}, {flag: [path for _, path in pairs] for flag, pairs in
+                                        (("--vcf", args.vcf), ("--evaluation", args.evaluation), ("--hits", args.hits))})
     build_report(
         args.out,
         vcfs=dict(args.vcf),
@@ -108,21 +113,27 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _concat_vcfs(args: argparse.Namespace) -> int:
+    from genoscreen.common.io import check_outputs
     from genoscreen.workflow.gather import concat_vcfs
 
+    check_outputs({"--out": args.out, "--out's index": f"{args.out}.tbi"}, {"inputs": args.inputs})
     concat_vcfs(args.inputs, args.out)
     return 0
 
 
 def _split_compounds(args: argparse.Namespace) -> int:
+    from genoscreen.common.io import check_outputs
     from genoscreen.workflow.chunks import split_library
 
+    check_outputs({"--out": args.out, "--index": args.index}, {"library": args.library})
     split_library(args.library, args.out, args.index)
     return 0
 
 
 def _merge_hits(args: argparse.Namespace) -> int:
+    from genoscreen.common.io import check_outputs
     from genoscreen.workflow.gather import merge_hits
 
+    check_outputs({"--out": args.out, "--errors": args.errors}, {"inputs": args.inputs, "--index": args.index})
     merge_hits(args.inputs, args.out, args.top_k, args.errors, args.index)
     return 0

@@ -7,3 +7,8 @@ class GenoscreenError(Exception):
 
 class InputError(GenoscreenError):
     """A file or record that cannot be read as given."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (what SLURM sends at a time limit), raised like Ctrl-C so the same cleanup runs: `atomic_path`
+    removes its temporary output, worker pools shut down. `genoscreen.cli.main` installs the handler."""

@@ -139,10 +139,11 @@ def add_panel(model_dir: str | Path, name: str, fasta: str | Path, force: bool =
 
 def describe_panels(model_dir: str | Path) -> list[tuple[str, int | str, str, str]]:
     """(name, targets, status, source) for each panel; status says whether it matches the model's weights."""
-    from genoscreen.affinity.checkpoint import load_model
+    from genoscreen.affinity.checkpoint import load_model, read_model_config
 
     names = panel_names(model_dir)
     if not names:
+        read_model_config(model_dir)  # no panels is an empty table only for an affinity model
         return []
     model, _ = load_model(model_dir)
     digest = weights_digest(model)

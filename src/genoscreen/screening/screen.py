@@ -63,10 +63,11 @@ class ScreenSummary:
         return self.pairs / self.seconds if self.seconds > 0 else float("inf")
 
     def __str__(self) -> str:
+        listed = f"; invalid compounds listed in {self.errors_path}" if self.invalid and self.errors_path else ""
         return (
             f"screened {self.compounds} compounds ({self.invalid} invalid, skipped) x {self.targets} targets = "
             f"{self.pairs} pairs in {self.seconds:.1f} s ({self.pairs_per_second:,.0f} pairs/s on {self.devices} "
-            f"device(s)); wrote {self.rows} rows to {self.out}"
+            f"device(s)); wrote {self.rows} rows to {self.out}{listed}"
         )
 
 
@@ -360,8 +361,9 @@ def screen(model_dir: str | Path, compounds: str | Path, out: str | Path, *, tar
 
     A compound file with no valid compound is an error, unless `allow_empty` (one chunk of a library in the
     workflow): then the hits table has only its header."""
-    from genoscreen.affinity.checkpoint import load_model
+    from genoscreen.affinity.checkpoint import load_model, model_files
     from genoscreen.affinity.data import read_compounds, read_targets
+    from genoscreen.common.io import atomic_path, check_outputs
     from genoscreen.screening import panels
     from genoscreen.screening.writers import HitWriter
 
@@ -369,6 +371,8 @@ def screen(model_dir: str | Path, compounds: str | Path, out: str | Path, *, tar
         raise InputError("give exactly one of --targets T.fasta or --panel NAME")
     out = Path(out)
     errors_path = out.with_name(out.name + ".errors.tsv")
+    check_outputs({"--out": out, "its errors file": errors_path},
+                  {"--model": model_files(model_dir), "--compounds": compounds, "--targets": targets})
     model, config = load_model(model_dir)
     if panel is not None:
         loaded = panels.load_panel(model_dir, panel, panels.weights_digest(model))
@@ -376,18 +380,20 @@ def screen(model_dir: str | Path, compounds: str | Path, out: str | Path, *, tar
     else:
         records = read_targets(targets)
         target_ids, sequences = list(records), list(records.values())
-    # Duplicate ids fail here, before any work; invalid SMILES go to the errors file (written atomically).
-    compound_ids, smiles, n_invalid = read_compounds(compounds, errors_path, allow_empty)
-    if not compound_ids:
-        with HitWriter(out):
-            pass
-        summary = ScreenSummary(out, n_invalid, n_invalid, len(target_ids), 0, 0, 0.0, errors_path=errors_path)
-        log.warning("%s: no valid compound; wrote a hits table with no rows (--allow-empty)", compounds)
-        return summary
-    if sequences is not None:
-        target_feats = encode_targets(model, config, sequences)
-    summary = screen_compounds(model, config, compound_ids, smiles, target_ids, target_feats, out, top_k=top_k,
-                               min_affinity=min_affinity, n_invalid=n_invalid)
+    # The errors file replaces an earlier run's only together with the hits it belongs to.
+    with atomic_path(errors_path) as errors_tmp:
+        # Duplicate ids fail here, before any work; invalid SMILES go to the errors file.
+        compound_ids, smiles, n_invalid = read_compounds(compounds, errors_tmp, allow_empty)
+        if not compound_ids:
+            with HitWriter(out):
+                pass
+            summary = ScreenSummary(out, n_invalid, n_invalid, len(target_ids), 0, 0, 0.0, errors_path=errors_path)
+            log.warning("%s: no valid compound; wrote a hits table with no rows (--allow-empty)", compounds)
+            return summary
+        if sequences is not None:
+            target_feats = encode_targets(model, config, sequences)
+        summary = screen_compounds(model, config, compound_ids, smiles, target_ids, target_feats, out, top_k=top_k,
+                                   min_affinity=min_affinity, n_invalid=n_invalid)
     summary.errors_path = errors_path
     log.info("%s", summary)
     return summary

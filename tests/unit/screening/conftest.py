@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from screening_helpers import random_model
+from screening_helpers import random_model_dir
 
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory):
-    from genoscreen.affinity.checkpoint import save_model
-
-    model, config = random_model(seed=3)
-    path = tmp_path_factory.mktemp("models") / "tiny"
-    save_model(model, config, path)
-    return path
+    return random_model_dir(tmp_path_factory.mktemp("models") / "tiny", seed=3)
 
 
 @pytest.fixture(scope="session")

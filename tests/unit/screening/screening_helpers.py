@@ -55,6 +55,15 @@ def random_model(seed: int = 3):
     return nnx.merge(graphdef, jax.tree.map(fill, state)), config
 
 
+def random_model_dir(path, seed: int = 3):
+    """`random_model(seed)` saved as a model directory at `path`; returns `path`."""
+    from genoscreen.affinity.checkpoint import save_model
+
+    model, config = random_model(seed)
+    save_model(model, config, path)
+    return path
+
+
 def per_pair_predictions(model, config, smiles: list[str], sequences: list[str]) -> np.ndarray:
     """The model's own per-pair path (`DeepDTA.__call__`) on every compound × target: [n_compounds, n_targets]."""
     import jax
