@@ -43,4 +43,5 @@ def test_four_devices_equal_one(tiny_model_dir, tmp_path):
         outputs[devices] = pd.read_csv(out, sep="\t")
     one, four = outputs[1], outputs[4]
     pd.testing.assert_frame_equal(one.drop(columns="prediction"), four.drop(columns="prediction"))
-    assert (one["prediction"] - four["prediction"]).abs().max() <= 1e-6
+    # the hits TSV holds 6 decimals: float32 sums in another order may round one step (1e-6) apart, no more
+    assert (one["prediction"] - four["prediction"]).abs().max() <= 1e-6 + 1e-12
