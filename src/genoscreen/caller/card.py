@@ -62,7 +62,7 @@ def history_section(history: dict) -> list[str]:
     rows = []
     for e in history["epochs"]:
         f1s = [e["val"][n]["f1"] for n in names]
-        rows.append([e["epoch"], round(e["train_loss"], 4), e["wall_s"], *[round(v, 4) for v in f1s],
+        rows.append([e["epoch"], round(e["train_loss"], 4), int(round(e["wall_s"])), *[round(v, 4) for v in f1s],
                      round(sum(f1s) / len(f1s), 4) if f1s else ""])
     return [
         f"- optimiser: AdamW, peak learning rate {tc['learning_rate']}, warm-up {tc['warmup_steps']} steps then cosine; "
@@ -92,8 +92,6 @@ def titration_section(titration: dict, scopes: Sequence[str] = ("region", "bed")
     lines = [f"Callers: {' / '.join(callers)}; F1 as the mean over {titration['inputs'].get('replicates')} "
              "downsampling replicates. Scope `region`: the whole scored region (precision a lower bound: GIAB v3.3.2 "
              "has no confident BED there); `bed`: inside the 9 kb confident BED."]
-    for provenance in titration.get("provenance", []):
-        lines.append(f"- {provenance.lstrip('# ')}")
     for set_name in dict.fromkeys(m["set"] for m in means):
         in_sample = any(m["in_sample"] for m in means if m["set"] == set_name)
         for scope in scopes:
@@ -106,7 +104,7 @@ def titration_section(titration: dict, scopes: Sequence[str] = ("region", "bed")
             for depth in dict.fromkeys(m["depth"] for m in rows):
                 by = {m["caller"]: m for m in rows if m["depth"] == depth}
                 measured = next(iter(by.values())).get("measured_depth")
-                table.append([depth, round(measured, 1) if measured else "",
+                table.append([depth, f"{measured:.1f}" if measured else "",
                               *[" / ".join(_f(by[c][t]["F1"], 3) if c in by else "" for c in callers)
                                 for t in ("SNP", "INDEL")]])
             lines += _table(["depth", "measured", f"SNP F1 ({'/'.join(callers)})",
@@ -131,7 +129,7 @@ def wall_section(benchmarks: str | Path | None) -> list[str]:
             if row and row.get("s"):
                 per_rule[rule] = per_rule.get(rule, 0.0) + float(row["s"])
         if per_rule:
-            lines += _table(["rule", "wall s (sum over jobs)"], sorted(per_rule.items()))
+            lines += _table(["rule", "wall s (sum over jobs)"], [(r, f"{v:.0f}") for r, v in sorted(per_rule.items())])
             lines.append("")
     import jax
 
