@@ -66,7 +66,13 @@ def test_errors_are_one_line_with_exit_code_2(workspace, capsys):
     assert main(["postprocess", "--probs", str(root / "missing.npz"), "--ref", str(root / "ref.fa"),
                  "--out", str(root / "x.vcf.gz")]) == 2
     assert "probabilities file not found" in capsys.readouterr().err
-    assert main(["postprocess", "--probs", str(root / "missing.npz"), "--ref", str(root / "ref.fa"),
+    # a probabilities file that does not name its reads (synthetic examples, or an older version): --gvcf asks for --bam
+    from genoscreen.caller.data import iter_shards, write_probs
+
+    _, shard = next(iter_shards(calls))
+    sites = {k: shard[k] for k in ("contig", "pos", "ref", "alts", "alt_indices", "depth", "allele_depths")}
+    write_probs(root / "old.npz", sites, [[1.0, 0.0, 0.0]] * len(sites["pos"]), {"sample": "S"})
+    assert main(["postprocess", "--probs", str(root / "old.npz"), "--ref", str(root / "ref.fa"),
                  "--out", str(root / "g.vcf.gz"), "--gvcf", str(root / "g.g.vcf.gz")]) == 2
     assert "--bam" in capsys.readouterr().err
 

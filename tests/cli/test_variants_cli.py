@@ -148,3 +148,29 @@ def test_downsample_cli(dataset, tmp_path, capsys):
     assert "overwrite the input" in capsys.readouterr().err
     assert main(["downsample", "--bam", str(tmp_path / "missing.bam"), "--fraction", "0.5", "--out", str(out)]) == 2
     assert "not found" in capsys.readouterr().err
+
+
+def test_staged_gvcf_needs_only_probs_ref_and_out(dataset, tmp_path, capsys):
+    """make-examples records the reads, the regions and the contig names; call-variants carries them into PROBS, so
+    `postprocess --gvcf` needs no --bam/--regions and writes the gVCF that one `call --gvcf` writes."""
+    import gzip
+
+    ex, probs = tmp_path / "ex", tmp_path / "probs.npz"
+    region = ["--regions", "chrS:1-4500"]
+    assert main(["make-examples", "--bam", str(dataset.bam), "--ref", str(dataset.ref), "--out", str(ex), *region]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["regions"] == ["chrS:1-4500"] and summary["bam_names"] == {"chrS": "chrS"}
+    assert summary["bam"] == str(dataset.bam.resolve())
+    assert main(["call-variants", "--examples", str(ex), "--out", str(probs)]) == 0
+    assert main(["postprocess", "--probs", str(probs), "--ref", str(dataset.ref), "--out", str(tmp_path / "s.vcf.gz"),
+                 "--gvcf", str(tmp_path / "s.g.vcf.gz")]) == 0
+    assert main(["call", "--bam", str(dataset.bam), "--ref", str(dataset.ref), *region, "--out",
+                 str(tmp_path / "o.vcf.gz"), "--gvcf", str(tmp_path / "o.g.vcf.gz")]) == 0
+
+    def records(path):
+        with gzip.open(path, "rt") as handle:
+            return [line for line in handle if not line.startswith("#")]
+
+    staged, oneshot = records(tmp_path / "s.g.vcf.gz"), records(tmp_path / "o.g.vcf.gz")
+    assert staged and staged == oneshot and any("<*>" in line for line in staged)
+    assert records(tmp_path / "s.vcf.gz") == records(tmp_path / "o.vcf.gz")

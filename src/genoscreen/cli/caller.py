@@ -107,8 +107,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--probs", required=True, metavar="PROBS", help="probabilities file from call-variants")
     p.add_argument("--ref", required=True, metavar="FASTA", help="reference FASTA the examples were made with")
     p.add_argument("--out", required=True, metavar="VCF", help="output VCF (.vcf.gz; a .tbi index is written)")
-    p.add_argument("--gvcf", metavar="GVCF", help="also write a gVCF (.g.vcf.gz) with reference blocks; needs --bam")
-    p.add_argument("--bam", metavar="BAM", help="the reads: for gVCF reference blocks and the sample name (SM)")
+    p.add_argument("--gvcf", metavar="GVCF", help="also write a gVCF (.g.vcf.gz) with reference blocks over the "
+                   "regions make-examples called, from the reads it read (both recorded in PROBS)")
+    p.add_argument("--bam", metavar="BAM", help="the reads, when not those recorded in PROBS (moved, or a probs "
+                   "file from an older version): for gVCF reference blocks and the sample name (SM)")
     _add_region_args(p, "gVCF blocks cover these regions (those given to make-examples)")
     p.add_argument("--sample", help="sample name in the VCF (default: the BAM's read-group SM, else SAMPLE)")
     p.add_argument("--min-qual", type=float, default=1.0, help="variants with QUAL below this are LowQual")
@@ -229,20 +231,27 @@ def _postprocess(args) -> int:
 
     check_outputs(_vcf_outputs(args), {"--probs": args.probs, "--ref": args.ref, "--bam": args.bam, "--bed": args.bed,
                                        "--contig-map": args.contig_map})
-    if args.gvcf and not args.bam:
-        raise InputError("--gvcf: reference blocks need the reads; pass --bam (and the --regions/--bed given "
-                         "to make-examples)")
     sites, probs, meta = read_probs(args.probs)
+    bam = args.bam or meta.get("bam")
+    if args.gvcf and not bam:
+        raise InputError(f"--gvcf: reference blocks need the reads and {args.probs} does not name them (written by "
+                         "an older version); pass --bam (and the --regions/--bed given to make-examples)")
     sample = args.sample or (read_group_sample(args.bam, args.ref) if args.bam else None)
     regions = bam_names = None
     if args.gvcf:
         from genoscreen.variants.make_examples import plan
-        from genoscreen.variants.regions import merge_regions
+        from genoscreen.variants.regions import merge_regions, parse_regions, reference_lengths
 
-        work = plan(args.bam, args.ref, args.regions, args.bed, contig_map=args.contig_map)
-        regions, bam_names = merge_regions(work.shards), work.bam_names
+        recorded = meta.get("regions") and meta.get("bam_names") is not None
+        if recorded and not (args.bam or args.regions or args.bed or args.contig_map):
+            regions = parse_regions(",".join(meta["regions"]), reference_lengths(args.ref))
+            bam_names = meta["bam_names"]
+        else:
+            work = plan(bam, args.ref, args.regions or (",".join(meta["regions"]) if recorded else None), args.bed,
+                        contig_map=args.contig_map)
+            regions, bam_names = merge_regions(work.shards), work.bam_names
     postprocess(sites, probs, args.ref, args.out, sample=sample, meta=meta, min_qual=args.min_qual,
-                gvcf=args.gvcf, bam=args.bam, regions=regions, bam_names=bam_names, what=str(args.probs))
+                gvcf=args.gvcf, bam=bam, regions=regions, bam_names=bam_names, what=str(args.probs))
     return 0
 
 

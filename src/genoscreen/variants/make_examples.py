@@ -29,8 +29,9 @@ from genoscreen.variants.pileup import build_tensor, check_channels, ref_window_
 from genoscreen.variants.pileup_config import PileupConfig
 from genoscreen.variants.reads import header_sample, open_alignments
 from genoscreen.variants.realign import RealignOptions
-from genoscreen.variants.regions import (ContigMap, Region, intersect_regions, open_reference, parse_regions,
-                                         read_bed, reference_lengths, shard_regions, suggest_contig_map)
+from genoscreen.variants.regions import (ContigMap, Region, intersect_regions, merge_regions, open_reference,
+                                         parse_regions, read_bed, reference_lengths, shard_regions,
+                                         suggest_contig_map)
 
 log = logging.getLogger(__name__)
 
@@ -247,6 +248,12 @@ def make_examples(bam: str | Path, ref: str | Path, out_dir: str | Path, regions
         writer.flush()
         summary = {
             "sample": p.sample,  # the VCF's sample name for a later `postprocess`
+            # what a later `postprocess --gvcf` needs without re-planning: the reads, the regions called (reference
+            # names) and the reference -> BAM contig names
+            "bam": str(Path(bam).resolve()),
+            "reference": str(Path(ref).resolve()),
+            "regions": [str(r) for r in merge_regions(p.shards)],
+            "bam_names": p.bam_names,
             "candidates": n_candidates,
             "examples": writer.written,
             "truth": p.truth.counts() if p.truth else {"SNP": 0, "INDEL": 0},

@@ -19,7 +19,8 @@ def labelled(dataset, tmp_path_factory):
 
 def test_folder_layout_and_summary(labelled):
     out, summary = labelled
-    assert set(summary) == {"sample", "candidates", "examples", "truth", "truth_without_candidate"}
+    assert set(summary) == {"sample", "candidates", "examples", "truth", "truth_without_candidate", "bam", "reference",
+                            "regions", "bam_names"}  # the last four: what a later postprocess --gvcf needs
     assert summary == read_summary(out)
     assert summary["candidates"] == 5 and summary["examples"] == 7
     assert summary["truth"] == {"SNP": 4, "INDEL": 2}
