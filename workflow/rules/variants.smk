@@ -23,7 +23,7 @@ rule make_examples:
         ENV
     shell:
         "genoscreen make-examples --bam {input.bam} --ref {input.ref} --regions {params.region} "
-        "--out {output} --threads {threads} {params.contig_map} {params.extra} 2> {log}"
+        "--out {output} --threads {threads} {params.contig_map} {params.extra} > {log} 2>&1"
 
 
 rule call_variants:
@@ -42,7 +42,8 @@ rule call_variants:
     conda:
         ENV
     shell:
-        "genoscreen call-variants --examples {input.examples} --model {input.model} --out {output} 2> {log}"
+        "genoscreen call-variants --examples {input.examples} --model {input.model} --out {output} "
+        "--threads {threads} 2> {log}"
 
 
 rule postprocess:

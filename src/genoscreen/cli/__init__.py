@@ -68,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     setup_logging(-1 if args.quiet else args.verbose)
+    if argv is None:  # a command-line process (not a caller's in-process call): its CPUs follow --threads
+        from genoscreen.common.cpus import limit_cpus
+
+        limit_cpus(getattr(args, "threads", None))
     try:
         with sigterm_as_interrupt():
             result = args.func(args)

@@ -96,6 +96,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--examples", required=True, metavar="DIR", help="examples folder from make-examples")
     p.add_argument("--model", metavar="MODEL_DIR", help="caller model (default: the shipped caller-wgs-illumina)")
     p.add_argument("--out", required=True, metavar="PROBS", help="output probabilities file (.npz)")
+    p.add_argument("--threads", type=positive_int, help="CPUs the inference may use (default: all it was given)")
     p.set_defaults(func=_call_variants)
 
     p = sub.add_parser(
@@ -126,7 +127,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     _add_region_args(p, "call only inside these regions (default: every contig with reads)")
     p.add_argument("--out", required=True, metavar="VCF", help="output VCF (.vcf.gz; a .tbi index is written)")
     p.add_argument("--model", metavar="MODEL_DIR", help="caller model (default: the shipped caller-wgs-illumina)")
-    p.add_argument("--threads", type=positive_int, default=1, help="make-examples worker processes")
+    p.add_argument("--threads", type=positive_int, default=1,
+                   help="make-examples worker processes, and the CPUs the whole command may use (default 1)")
     p.add_argument("--sample", help="sample name in the VCF (default: the BAM's read-group SM)")
     p.add_argument("--gvcf", metavar="GVCF", help="also write a gVCF (.g.vcf.gz) with reference blocks")
     p.add_argument("--min-qual", type=float, default=1.0, help="variants with QUAL below this are LowQual")
