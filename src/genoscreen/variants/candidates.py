@@ -18,6 +18,7 @@ import numpy as np
 
 from genoscreen.common.errors import InputError
 from genoscreen.variants.normalize import RefSeq, normalize_allele
+from genoscreen.variants.reads import read_error
 from genoscreen.variants.realign import ReadSeqs, RealignOptions, realign_reads
 from genoscreen.variants.regions import Region
 
@@ -203,8 +204,7 @@ def collect_reads(bam, bam_contig: str, region: Region, refseq: RefSeq, filters:
             qoffs.append(qoff)
             qoff += len(seq)
     except OSError as err:
-        raise InputError(f"{bam_path}: cannot read {bam_contig}:{region.start + 1}-{region.end} ({err}); "
-                         f"the file may be truncated or corrupt") from None
+        raise read_error(bam, bam_path, bam_contig, f"{bam_contig}:{region.start + 1}-{region.end}", err) from None
 
     n = len(starts)
     start = np.asarray(starts, dtype=np.int64)

@@ -92,7 +92,7 @@ def plan(bam: str | Path, ref: str | Path, regions: str | Sequence[Region] | Non
     for contig in sorted({r.contig for r in work}):
         name = contig_map.inverse(contig, bam_lengths)
         if name is None:
-            _contig_error(bam, list(bam_lengths), ref, [contig])
+            _missing_contig_error(bam, list(bam_lengths), ref, contig)
         if bam_lengths[name] != lengths[contig]:
             raise InputError(
                 f"{bam}: contig {name} has length {bam_lengths[name]:,} but the reference's {contig} has "
@@ -120,6 +120,18 @@ def _contig_error(bam, bam_names: list[str], ref, ref_names: list[str]) -> None:
     raise InputError(
         f"{bam}: contigs ({shown_bam}) do not match the reference {ref} ({shown_ref}); if they are the same "
         f"sequences under another naming, pass --contig-map {suggest_contig_map(bam_names, ref_names)}"
+    )
+
+
+def _missing_contig_error(bam, bam_names: list[str], ref, contig: str) -> None:
+    """A region's reference contig the BAM lacks: another naming (suggest --contig-map), or really absent."""
+    if suggest_contig_map(bam_names, [contig]) != suggest_contig_map([], []):
+        _contig_error(bam, bam_names, ref, [contig])
+    shown_bam = ", ".join(bam_names[:4]) + (", ..." if len(bam_names) > 4 else "")
+    raise InputError(
+        f"{bam}: has no contig {contig} (it names {shown_bam}), though the reference {ref} has it; the reads were not "
+        f"aligned to it: leave {contig} out of --regions/--bed (if the BAM names it differently, pass "
+        f"--contig-map BAMNAME={contig})"
     )
 
 

@@ -19,7 +19,15 @@ def _index_candidates(path: Path) -> list[Path]:
     return [Path(str(path) + suffix), path.with_suffix(suffix), Path(str(path) + alt)]
 
 
-def ensure_index(path: str | Path) -> None:
+def index_fix(path: str | Path, tool: str = "samtools index") -> str:
+    """How to index `path`: `samtools index PATH`, or, when its folder is read-only, how to index a copy."""
+    path = Path(path)
+    if os.access(path.parent, os.W_OK):
+        return f"`{tool} {path}`"
+    return f"its folder is read-only, so index a copy: `cp {path} DIR/ && {tool} DIR/{path.name}`"
+
+
+def ensure_index(path: str | Path, reference: str | Path | None = None) -> None:
     """Index a coordinate-sorted BAM/CRAM that has no index; refuse clearly when that is impossible."""
     import pysam
 
@@ -27,18 +35,86 @@ def ensure_index(path: str | Path) -> None:
     if any(p.exists() for p in _index_candidates(path)):
         return
     if not os.access(path.parent, os.W_OK):
-        raise InputError(
-            f"{path}: no index (.bai/.crai/.csi) and its folder is read-only; index a copy: "
-            f"`cp {path} DIR/ && samtools index DIR/{path.name}`"
-        )
+        raise InputError(f"{path}: no index (.bai/.crai/.csi) and {index_fix(path)}")
     log.info("%s: no index; indexing it", path)
     try:
         pysam.index(str(path))
     except pysam.SamtoolsError as err:
         text = str(err).lower()
-        if "unsorted" in text or "not sorted" in text or "no_coor" in text:
-            raise InputError(f"{path}: not sorted by coordinate; sort it: `samtools sort -o sorted.bam {path}`") from None
+        where = _unsorted_at(path, reference)
+        if where or "unsorted" in text or "not sorted" in text or "no_coor" in text:
+            raise InputError(f"{path}: not sorted by coordinate{f' ({where})' if where else ''}, so it cannot be "
+                             f"indexed; sort it: `samtools sort -o sorted.bam {path}`") from None
         raise InputError(f"{path}: cannot be indexed ({str(err).strip().splitlines()[-1]}); is it a valid BAM/CRAM?") from None
+
+
+def _unsorted_at(path: Path, reference: str | Path | None = None) -> str | None:
+    """Where the reads first go out of coordinate order ('read r7 at chr1:100 follows chr1:500'); None if never."""
+    import pysam
+
+    last, last_text = (-1, -1), ""
+    try:
+        with pysam.AlignmentFile(str(path), reference_filename=str(reference) if reference else None) as bam:
+            for read in bam.fetch(until_eof=True):
+                key = (read.reference_id if read.reference_id >= 0 else 1 << 31, read.reference_start)
+                text = f"{read.reference_name}:{read.reference_start + 1}" if read.reference_id >= 0 else "unmapped"
+                if key < last:
+                    return f"read {read.query_name} at {text} follows {last_text}"
+                last, last_text = key, text
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def stale_index(path: str | Path) -> Path | None:
+    """The BAM/CRAM's index when it is older than the file (made for an earlier version of it), else None."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    for idx in _index_candidates(path):
+        if idx.exists():
+            return idx if idx.stat().st_mtime < path.stat().st_mtime else None
+    return None
+
+
+def _cram_reference_problem(bam, contig: str) -> str | None:
+    """Why a CRAM cannot be decoded with its reference on `contig` (other names, other sequence), or None."""
+    import hashlib
+
+    import pysam
+
+    ref = bam.reference_filename
+    ref = ref.decode() if isinstance(ref, bytes) else ref
+    fix = "pass the reference it was written with (--ref), or convert it with that reference: " \
+          f"`samtools view -b -T RIGHT.fa -o reads.bam {bam.filename.decode()}`"
+    try:
+        fasta = pysam.FastaFile(ref)
+    except (OSError, ValueError, TypeError):
+        return None
+    with fasta:
+        if contig not in fasta.references:
+            shown = ", ".join(fasta.references[:4]) + (", ..." if len(fasta.references) > 4 else "")
+            return (f"it was written against a reference with contig {contig}, which {ref} lacks (it names {shown}); "
+                    f"a CRAM is decoded by its own contig names (--contig-map cannot rename them); {fix}")
+        m5 = {sq["SN"]: sq.get("M5") for sq in bam.header.to_dict().get("SQ", [])}.get(contig)
+        if m5 and hashlib.md5(fasta.fetch(contig).upper().encode()).hexdigest() != m5.lower():
+            return (f"{ref} is not the reference it was written with (the MD5 of {contig} differs from the header's "
+                    f"M5:{m5}); {fix}")
+    return None
+
+
+def read_error(bam, path: str | Path, contig: str, where: str, err: Exception) -> InputError:
+    """The InputError for a failed read of `where` (htslib reports most causes as 'truncated file'): a CRAM's wrong
+    reference, a stale index, or else a damaged file."""
+    path = Path(path)
+    cause = _cram_reference_problem(bam, contig) if getattr(bam, "is_cram", False) else None
+    if cause:
+        return InputError(f"{path}: cannot decode {where}: {cause}")
+    idx = stale_index(path)
+    if idx is not None:
+        return InputError(f"{path}: cannot read {where}: its index {idx} is older than the file (made for an earlier "
+                          f"version of it); re-index: {index_fix(path)}")
+    return InputError(f"{path}: cannot read {where} ({err}); the file may be truncated or corrupt")
 
 
 def read_group_sample(path: str | Path, reference: str | Path | None = None) -> str | None:
@@ -98,7 +174,7 @@ def open_alignments(path: str | Path, reference: str | Path | None = None, index
         bam.close()
         raise InputError(f"{path}: the header lists no contigs (@SQ); is this an unaligned BAM? Align it first")
     if index:
-        ensure_index(path)
+        ensure_index(path, reference)
         bam.close()
         bam = pysam.AlignmentFile(str(path), "rc" if magic == b"CRAM" else "rb",
                                   reference_filename=str(reference) if reference else None)

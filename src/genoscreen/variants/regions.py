@@ -8,12 +8,14 @@ truth VCF, BED and regions are mapped onto them with an explicit `--contig-map` 
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from pathlib import Path
 from typing import Iterable, Mapping
 
 from genoscreen.common.errors import InputError
 from genoscreen.common.io import open_text
+from genoscreen.variants.reads import index_fix
 
 _REGION_RE = re.compile(r"^(?P<contig>[^:\s]+)(?::(?P<start>[\d_]+)(?:-(?P<end>[\d_]+))?)?$")
 
@@ -54,12 +56,15 @@ def open_reference(path: str | Path):
         raise InputError(f"{path}: reference FASTA not found")
     if path.stat().st_size == 0:
         raise InputError(f"{path}: reference FASTA is empty")
+    indexes = [Path(f"{path}.fai")] + ([Path(f"{path}.gzi")] if path.suffix in (".gz", ".bgz") else [])
+    if not all(i.exists() for i in indexes) and not os.access(path.parent, os.W_OK):
+        raise InputError(f"{path}: reference FASTA has no .fai index and {index_fix(path, 'samtools faidx')}")
     try:
         return pysam.FastaFile(str(path))
     except (OSError, ValueError) as err:
         raise InputError(
             f"{path}: cannot open the reference FASTA ({err}); it must be plain or bgzip-compressed "
-            f"(not plain gzip) with a .fai index: `samtools faidx {path}`"
+            f"(not plain gzip) with a .fai index: {index_fix(path, 'samtools faidx')}"
         ) from None
 
 
@@ -186,30 +191,52 @@ def read_bed(path: str | Path, ref_lengths: Mapping[str, int] | None = None,
     if not path.exists():
         raise InputError(f"{path}: BED file not found")
     regions = []
+    bad: list[str] = []  # the first few bad lines' messages
+    n_bad = 0
     with open_text(path) as handle:
         for n, line in enumerate(handle, 1):
             if not line.strip() or line.startswith(("#", "track", "browser")):
                 continue
-            fields = line.rstrip("\n").split("\t")
-            if len(fields) < 3:
-                fields = line.split()
             try:
-                contig, start, end = fields[0], int(fields[1]), int(fields[2])
-            except (ValueError, IndexError):
-                raise InputError(f"{path}: line {n}: expected 'contig<TAB>start<TAB>end' (0-based BED)") from None
-            if start < 0 or end < start:
-                raise InputError(f"{path}: line {n}: start {start} / end {end} are not a valid BED interval")
-            if ref_lengths is not None:
-                check_contigs([contig], ref_lengths, f"{path}: line {n}", "the reference", contig_map)
-                length = ref_lengths[contig_map(contig)]
-                if end > length:
-                    raise InputError(
-                        f"{path}: line {n}: end {end:,} is past the end of {contig_map(contig)} "
-                        f"(length {length:,} in the reference); is the BED for another assembly?"
-                    )
-            if end > start:
-                regions.append(Region(contig_map(contig), start, end))
+                region = _bed_line(line, n, ref_lengths, contig_map)
+            except InputError as err:
+                n_bad += 1
+                if len(bad) < _BED_ERRORS_SHOWN:
+                    bad.append(str(err))
+                continue
+            if region is not None:
+                regions.append(region)
+    if n_bad == 1:
+        raise InputError(f"{path}: {bad[0]}")
+    if n_bad:
+        more = f"; and {n_bad - len(bad)} more" if n_bad > len(bad) else ""
+        raise InputError(f"{path}: {n_bad} bad lines, first: {'; '.join(bad)}{more}")
     return merge_regions(regions)
+
+
+_BED_ERRORS_SHOWN = 3
+
+
+def _bed_line(line: str, n: int, ref_lengths: Mapping[str, int] | None, contig_map: ContigMap) -> Region | None:
+    """The Region of BED line `n` (None when empty); an InputError 'line N: ...' when it is bad."""
+    fields = line.rstrip("\n").split("\t")
+    if len(fields) < 3:
+        fields = line.split()
+    try:
+        contig, start, end = fields[0], int(fields[1]), int(fields[2])
+    except (ValueError, IndexError):
+        raise InputError(f"line {n}: expected 'contig<TAB>start<TAB>end' (0-based BED)") from None
+    if start < 0 or end < start:
+        raise InputError(f"line {n}: start {start} / end {end} are not a valid BED interval")
+    if ref_lengths is not None:
+        check_contigs([contig], ref_lengths, f"line {n}", "the reference", contig_map)
+        length = ref_lengths[contig_map(contig)]
+        if end > length:
+            raise InputError(
+                f"line {n}: end {end:,} is past the end of {contig_map(contig)} "
+                f"(length {length:,} in the reference); is the BED for another assembly?"
+            )
+    return Region(contig_map(contig), start, end) if end > start else None
 
 
 def merge_regions(regions: Iterable[Region]) -> list[Region]:
