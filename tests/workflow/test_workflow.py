@@ -295,3 +295,47 @@ def test_dev_data_workflow(tmp_path, model_config, shared):
         assert [str(r).split("\t")[:7] for r in records] == oneshot
     assert "NA12878 SNP" in result.stderr
     assert (work / "results" / "report.html").exists()
+
+
+@pytest.mark.skipif(shutil.which("bcftools") is None, reason="needs bcftools (apt-get install bcftools)")
+def test_cohort_vcf_of_the_demo_samples(demo_run):
+    """variants.gvcf: each sample's gVCF is gathered; `snakemake cohort` merges them into one VCF that bcftools view
+    and +fill-tags read; every variant a sample called is there, and the other sample has a genotype at that site."""
+    work, _ = demo_run
+    (work / "gvcf.yaml").write_text(yaml.safe_dump({"variants": {"gvcf": True}}))
+    result = snakemake(work, "--cores", "2", "cohort", "--configfile", "config/config.yaml", "override.yaml",
+                       "gvcf.yaml")
+    assert result.returncode == 0, result.stderr[-5000:]
+    cohort = work / "results" / "variants" / "cohort.vcf.gz"
+    for sample in ("demo-a", "demo-b"):
+        assert (work / "results" / "variants" / f"{sample}.g.vcf.gz.tbi").exists()
+    view = subprocess.run(["bcftools", "view", "-H", str(cohort)], capture_output=True, text=True)
+    assert view.returncode == 0 and view.stderr == "" and view.stdout
+    fill = subprocess.run(["bcftools", "+fill-tags", str(cohort), "--", "-t", "AC,AN"], capture_output=True, text=True)
+    assert fill.returncode == 0, fill.stderr
+    with pysam.VariantFile(str(cohort)) as handle:
+        assert list(handle.header.samples) == ["demo-a", "demo-b"]
+        sites = {(r.contig, r.pos, r.ref, r.alts): r for r in handle}
+    assert all("<*>" not in (r.alts or ()) for r in sites.values())
+    for sample in ("demo-a", "demo-b"):
+        with pysam.VariantFile(str(work / "results" / "variants" / f"{sample}.vcf.gz")) as handle:
+            called = [r for r in handle if r.filter.keys() == ["PASS"]]
+        assert called
+        for rec in called:
+            merged = [r for key, r in sites.items() if key[:2] == (rec.contig, rec.pos)]
+            assert merged, (sample, rec.contig, rec.pos)
+            # bcftools writes a site's alleles against its longest REF (G>GT next to GTCTGT>G becomes GTCTGT>GTTCTGT)
+            assert set(_trimmed(rec)) <= {a for r in merged for a in _trimmed(r)}, (sample, rec.pos)
+            other = "demo-b" if sample == "demo-a" else "demo-a"
+            assert all(None not in r.samples[other]["GT"] for r in merged), (other, rec.pos)  # ~30x: no no-call
+
+
+def _trimmed(rec) -> list[tuple[str, str]]:
+    """Each (REF, ALT) of a record with their common suffix removed (keeping one base)."""
+    pairs = []
+    for alt in rec.alts:
+        ref = rec.ref
+        while len(ref) > 1 and len(alt) > 1 and ref[-1] == alt[-1]:
+            ref, alt = ref[:-1], alt[:-1]
+        pairs.append((ref, alt))
+    return pairs

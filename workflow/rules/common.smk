@@ -47,6 +47,8 @@ def samples_with_truth():
 def final_outputs():
     """The default target's inputs: a VCF per sample, an evaluation per sample with truth, hits per library, the report."""
     outputs = expand("results/variants/{sample}.vcf.gz.tbi", sample=SAMPLES)
+    if config["variants"]["gvcf"]:
+        outputs += expand("results/variants/{sample}.g.vcf.gz.tbi", sample=SAMPLES)
     outputs += expand("results/variants/{sample}.eval.json", sample=samples_with_truth())
     outputs += expand("results/screening/{name}.hits.tsv", name=LIBRARIES)
     outputs.append("results/report.html")

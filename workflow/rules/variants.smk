@@ -1,5 +1,9 @@
 # Variant calling, scattered over shards of the genome (variants.shard_size) and gathered per sample:
 # make-examples -> call-variants -> postprocess per shard, then concat-vcfs, then evaluate when truth is given.
+# With variants.gvcf, postprocess also writes each shard's gVCF (the probabilities file names the reads and
+# regions), gathered per sample; `snakemake cohort` merges the samples' gVCFs into one multi-sample VCF.
+
+GVCF = config["variants"]["gvcf"]
 
 
 rule make_examples:
@@ -53,6 +57,10 @@ rule postprocess:
     output:
         vcf=temp("results/work/variants/{sample}/calls/{shard}.vcf.gz"),
         tbi=temp("results/work/variants/{sample}/calls/{shard}.vcf.gz.tbi"),
+        **({"gvcf": temp("results/work/variants/{sample}/calls/{shard}.g.vcf.gz"),
+            "gtbi": temp("results/work/variants/{sample}/calls/{shard}.g.vcf.gz.tbi")} if GVCF else {}),
+    params:
+        gvcf=lambda wildcards, output: f"--gvcf {output.gvcf}" if GVCF else "",
     log:
         "logs/postprocess/{sample}/{shard}.log",
     benchmark:
@@ -64,20 +72,22 @@ rule postprocess:
         ENV
     shell:
         "genoscreen postprocess --probs {input.probs} --ref {input.ref} --sample {wildcards.sample} "
-        "--out {output.vcf} 2> {log}"
+        "--out {output.vcf} {params.gvcf} 2> {log}"
 
 
 rule gather_vcfs:
     input:
-        expand("results/work/variants/{{sample}}/calls/{shard}.vcf.gz", shard=SHARDS),
+        expand("results/work/variants/{{sample}}/calls/{shard}{{kind}}.vcf.gz", shard=SHARDS),
     output:
-        vcf="results/variants/{sample}.vcf.gz",
-        tbi="results/variants/{sample}.vcf.gz.tbi",
+        vcf="results/variants/{sample}{kind}.vcf.gz",
+        tbi="results/variants/{sample}{kind}.vcf.gz.tbi",
+    wildcard_constraints:
+        kind=r"|\.g",
     params:
     log:
-        "logs/gather_vcfs/{sample}.log",
+        "logs/gather_vcfs/{sample}{kind}.log",
     benchmark:
-        "benchmarks/gather_vcfs/{sample}.tsv"
+        "benchmarks/gather_vcfs/{sample}{kind}.tsv"
     threads: 1
     resources:
         mem_mb=1000,
@@ -111,3 +121,28 @@ rule evaluate:
     shell:
         "genoscreen evaluate --truth {input.truth} --calls {input.calls} --ref {input.ref} {params.bed} {params.regions} "
         "--json {output.json} > {output.table} 2> {log}"
+
+
+rule cohort:
+    # The samples' gVCFs merged with `bcftools merge --gvcf`: at a site any sample called, every other sample gets
+    # the genotype, GQ and depth of its reference block there (0/0, or ./. where it had no reads), so a cohort VCF
+    # tells hom-ref from no-call. No joint re-genotyping from the PLs (what GLnexus adds): each sample's genotype is
+    # the one its own model call gave. Alleles no sample carries and the <*> of pure reference blocks are dropped;
+    # +fill-tags adds AC/AN/AF/NS.
+    input:
+        gvcfs=expand("results/variants/{sample}.g.vcf.gz", sample=SAMPLES),
+        ref=REF,
+    output:
+        vcf="results/variants/cohort.vcf.gz",
+        tbi="results/variants/cohort.vcf.gz.tbi",
+    log:
+        "logs/cohort.log",
+    benchmark:
+        "benchmarks/cohort.tsv"
+    threads: 1
+    conda:
+        TOOLS_ENV
+    shell:
+        "(bcftools merge --gvcf {input.ref} -m all -Ou {input.gvcfs} "
+        "| bcftools view --trim-alt-alleles -Ou | bcftools view -e 'ALT=\"<*>\" || ALT=\".\"' -Ou "
+        "| bcftools +fill-tags -Oz -o {output.vcf} -- -t AC,AN,AF,NS && bcftools index -t {output.vcf}) 2> {log}"
