@@ -231,6 +231,10 @@ def test_concat_vcfs_sorts_dedups_and_indexes(tmp_path):
     c = _vcf(tmp_path / "c.vcf.gz", [], sample="other")
     with pytest.raises(InputError, match="samples"):
         concat_vcfs([a, c], tmp_path / "bad.vcf.gz")
+    unsorted = _vcf(tmp_path / "u.vcf.gz", [("c1", 500, "C", "T"), ("c1", 10, "A", "G")])
+    with pytest.raises(InputError, match="must be sorted"):
+        concat_vcfs([a, unsorted], tmp_path / "bad.vcf.gz")
+    assert not (tmp_path / "bad.vcf.gz").exists()
 
 
 def test_report_html(tmp_path):

@@ -73,6 +73,8 @@ def plan(bam: str | Path, ref: str | Path, regions: str | Sequence[Region] | Non
             with_reads = [s.contig for s in alignments.get_index_statistics() if s.mapped > 0]
         except ValueError:
             with_reads = list(bam_lengths)
+        if not with_reads and alignments.is_cram:  # a .crai counts no reads per contig: every contig it names
+            with_reads = list(bam_lengths)
         work = [Region(contig_map(c), 0, lengths[contig_map(c)]) for c in with_reads if contig_map(c) in lengths]
         if with_reads and not work:
             _contig_error(bam, with_reads, ref, list(lengths))

@@ -105,3 +105,21 @@ def test_corrupt_shard_is_a_clear_error(tmp_path):
 
 def test_summary_is_plain_json(labelled):
     json.loads((labelled[0] / "summary.json").read_text())
+
+
+def test_cram_without_regions_calls_every_contig_as_a_bam_does(dataset, tmp_path):
+    """A .crai counts no reads per contig, so 'the contigs with reads' must not come out empty for a CRAM."""
+    import shutil
+    import subprocess
+
+    if shutil.which("samtools") is None:
+        pytest.skip("needs samtools (apt-get install samtools)")
+    cram = tmp_path / "reads.cram"
+    subprocess.run(["samtools", "view", "-C", "-T", str(dataset.ref), "-o", str(cram), str(dataset.bam)], check=True)
+    subprocess.run(["samtools", "index", str(cram)], check=True)
+    a = make_examples(dataset.bam, dataset.ref, tmp_path / "bam_ex", config=PRESETS["test"])
+    b = make_examples(cram, dataset.ref, tmp_path / "cram_ex", config=PRESETS["test"])
+    assert a["candidates"] > 0 and a["regions"] == b["regions"] and a["examples"] == b["examples"]
+    ea, eb = read_examples(tmp_path / "bam_ex"), read_examples(tmp_path / "cram_ex")
+    for k in FIELDS:
+        assert np.array_equal(ea[k], eb[k]), k
