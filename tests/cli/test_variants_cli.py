@@ -174,3 +174,24 @@ def test_staged_gvcf_needs_only_probs_ref_and_out(dataset, tmp_path, capsys):
     staged, oneshot = records(tmp_path / "s.g.vcf.gz"), records(tmp_path / "o.g.vcf.gz")
     assert staged and staged == oneshot and any("<*>" in line for line in staged)
     assert records(tmp_path / "s.vcf.gz") == records(tmp_path / "o.vcf.gz")
+
+
+def test_call_sample_of_a_multi_sample_bam(dataset, tmp_path, capsys):
+    """`call --sample A` on a two-sample BAM counts only A's reads, in the gVCF's reference blocks too."""
+    import gzip
+
+    from tests.unit.variants.test_make_examples import _two_sample_bam
+
+    bam = _two_sample_bam(dataset, tmp_path)
+    region = ["--regions", "chrS:1-4500"]
+    assert main(["call", "--bam", str(bam), "--ref", str(dataset.ref), *region, "--out", str(tmp_path / "x.vcf.gz")]) == 2
+    assert "several samples" in capsys.readouterr().err
+    for name, path in (("two", bam), ("alone", dataset.bam)):
+        assert main(["call", "--bam", str(path), "--ref", str(dataset.ref), *region, "--sample", "A", "--out",
+                     str(tmp_path / f"{name}.vcf.gz"), "--gvcf", str(tmp_path / f"{name}.g.vcf.gz")]) == 0
+
+    def blocks(path):
+        with gzip.open(path, "rt") as handle:
+            return [line for line in handle if not line.startswith("#") and "\t<*>\t" in line]
+
+    assert blocks(tmp_path / "two.g.vcf.gz") == blocks(tmp_path / "alone.g.vcf.gz") != []

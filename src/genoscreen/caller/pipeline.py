@@ -44,22 +44,22 @@ def call(bam: str | Path, ref: str | Path, out: str | Path, *, regions: str | No
     pileup = predictor.pileup
     sample = sample or read_group_sample(bam, ref)
     sites, probs = [], []
-    stream = iter_examples(bam, ref, regions, pileup, bed=bed, threads=threads, contig_map=contig_map)
+    stream = iter_examples(bam, ref, regions, pileup, bed=bed, threads=threads, contig_map=contig_map, sample=sample)
     for fields, p in predict_stream(predictor, stream):
         sites.append(fields)
         probs.append(p)
     merged = concat_sites(sites)
     probs_arr = np.concatenate(probs) if probs else np.zeros((0, 3), np.float32)
-    covered, bam_names = None, None
+    covered, bam_names, read_groups = None, None, ()
     if gvcf is not None:
-        work = plan(bam, ref, regions, bed, config=pileup, contig_map=contig_map)
-        covered, bam_names = merge_regions(work.shards), work.bam_names
+        work = plan(bam, ref, regions, bed, config=pileup, contig_map=contig_map, sample=sample)
+        covered, bam_names, read_groups = merge_regions(work.shards), work.bam_names, work.filters.read_groups
     meta = {"model": str(model_dir)}
     if predictor.calibration is not None:
         meta["calibration"] = predictor.calibration.describe()
     counts = postprocess(merged, probs_arr, ref, out, sample=sample, meta=meta,
                          min_qual=min_qual, gvcf=gvcf, bam=bam, regions=covered, bam_names=bam_names,
-                         what=str(bam))
+                         read_groups=read_groups, what=str(bam))
     counts["examples"] = int(len(probs_arr))
     counts["wall_s"] = round(time.perf_counter() - t0, 2)
     log.info("call: %d examples -> %s in %.1f s", len(probs_arr), out, counts["wall_s"])

@@ -252,8 +252,10 @@ def reference_confidence(depth: np.ndarray, ref_count: np.ndarray) -> tuple[np.n
 
 
 def reference_blocks(bam, fasta, regions, calls: list[Call], bam_names: dict[str, str] | None = None,
-                     min_mapq: int = 10, min_baseq: int = 10) -> list[tuple[str, int, str]]:
-    """gVCF reference-block lines (as (contig, pos, line)) covering `regions` outside the called records.
+                     min_mapq: int = 10, min_baseq: int = 10,
+                     read_groups: tuple[str, ...] = ()) -> list[tuple[str, int, str]]:
+    """gVCF reference-block lines (as (contig, pos, line)) covering `regions` outside the called records; with
+    `read_groups`, only their reads count (one sample of a multi-sample BAM).
 
     Consecutive positions share a block while their GQ falls in the same band of GVCF_GQ_BANDS; the block reports
     the minimum GQ (with its PL) and the minimum depth. Positions with an N in the reference are left out.
@@ -262,6 +264,13 @@ def reference_blocks(bam, fasta, regions, calls: list[Call], bam_names: dict[str
     for call in calls:
         covered.setdefault(call.contig, []).append((call.pos - 1, call.end))
     lines = []
+    groups = frozenset(read_groups)
+
+    def counted(r) -> bool:
+        return (not r.is_unmapped and not r.is_secondary and not r.is_supplementary and not r.is_duplicate
+                and not r.is_qcfail and r.mapping_quality >= min_mapq
+                and (not groups or (r.has_tag("RG") and r.get_tag("RG") in groups)))
+
     for region in regions:
         seq = fasta.fetch(region.contig, region.start, region.end).upper()
         n = region.end - region.start
@@ -271,9 +280,7 @@ def reference_blocks(bam, fasta, regions, calls: list[Call], bam_names: dict[str
         bam_contig = (bam_names or {}).get(region.contig, region.contig)
         if bam_contig in bam.references:
             counts = np.asarray(bam.count_coverage(
-                bam_contig, region.start, region.end, quality_threshold=min_baseq,
-                read_callback=lambda r: (not r.is_unmapped and not r.is_secondary and not r.is_supplementary
-                                         and not r.is_duplicate and not r.is_qcfail and r.mapping_quality >= min_mapq),
+                bam_contig, region.start, region.end, quality_threshold=min_baseq, read_callback=counted,
             ), dtype=np.int64)
         depth = counts.sum(axis=0)
         base_index = np.array(["ACGT".find(b) for b in seq])
@@ -309,7 +316,8 @@ def reference_blocks(bam, fasta, regions, calls: list[Call], bam_names: dict[str
 def postprocess(sites: dict[str, np.ndarray], probs: np.ndarray, ref: str | Path, out: str | Path, *,
                 sample: str | None = None, meta: dict | None = None, min_qual: float = 1.0,
                 gvcf: str | Path | None = None, bam: str | Path | None = None, regions=None,
-                bam_names: dict[str, str] | None = None, what: str = "probabilities") -> dict:
+                bam_names: dict[str, str] | None = None, read_groups: tuple[str, ...] = (),
+                what: str = "probabilities") -> dict:
     """Write the VCF (and gVCF when asked); return counts of records by FILTER."""
     from genoscreen.variants.regions import open_reference
 
@@ -338,7 +346,7 @@ def postprocess(sites: dict[str, np.ndarray], probs: np.ndarray, ref: str | Path
         from genoscreen.variants.reads import open_alignments
 
         alignments = open_alignments(bam, ref)
-        blocks = reference_blocks(alignments, fasta, regions, calls, bam_names)
+        blocks = reference_blocks(alignments, fasta, regions, calls, bam_names, read_groups=tuple(read_groups))
         rank = {name: i for i, name in enumerate(fasta.references)}
         merged = [(rank[c.contig], c.pos, 0, _format_call(c, True)) for c in calls]
         merged += [(rank[contig], pos, 1, line) for contig, pos, line in blocks]

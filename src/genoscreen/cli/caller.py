@@ -129,7 +129,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", metavar="MODEL_DIR", help="caller model (default: the shipped caller-wgs-illumina)")
     p.add_argument("--threads", type=positive_int, default=1,
                    help="make-examples worker processes, and the CPUs the whole command may use (default 1)")
-    p.add_argument("--sample", help="sample name in the VCF (default: the BAM's read-group SM)")
+    p.add_argument("--sample", help="sample name in the VCF (default: the BAM's read-group SM); with a BAM whose "
+                   "read groups name several samples, only this sample's reads are used (required there)")
     p.add_argument("--gvcf", metavar="GVCF", help="also write a gVCF (.g.vcf.gz) with reference blocks")
     p.add_argument("--min-qual", type=float, default=1.0, help="variants with QUAL below this are LowQual")
     p.set_defaults(func=_call)
@@ -240,6 +241,7 @@ def _postprocess(args) -> int:
                          "an older version); pass --bam (and the --regions/--bed given to make-examples)")
     sample = args.sample or (read_group_sample(args.bam, args.ref) if args.bam else None)
     regions = bam_names = None
+    read_groups = tuple(meta.get("read_groups") or ())
     if args.gvcf:
         from genoscreen.variants.make_examples import plan
         from genoscreen.variants.regions import merge_regions, parse_regions, reference_lengths
@@ -250,10 +252,11 @@ def _postprocess(args) -> int:
             bam_names = meta["bam_names"]
         else:
             work = plan(bam, args.ref, args.regions or (",".join(meta["regions"]) if recorded else None), args.bed,
-                        contig_map=args.contig_map)
-            regions, bam_names = merge_regions(work.shards), work.bam_names
+                        contig_map=args.contig_map, sample=args.sample or meta.get("sample"))
+            regions, bam_names, read_groups = merge_regions(work.shards), work.bam_names, work.filters.read_groups
     postprocess(sites, probs, args.ref, args.out, sample=sample, meta=meta, min_qual=args.min_qual,
-                gvcf=args.gvcf, bam=bam, regions=regions, bam_names=bam_names, what=str(args.probs))
+                gvcf=args.gvcf, bam=bam, regions=regions, bam_names=bam_names, read_groups=read_groups,
+                what=str(args.probs))
     return 0
 
 

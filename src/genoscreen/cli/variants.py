@@ -34,6 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     _add_region_args(me)
     me.add_argument("--out", required=True, help="output examples folder (replaced atomically)")
     me.add_argument("--truth", help="truth VCF: label each example 0/1/2 copies of its alt(s)")
+    me.add_argument("--sample", help="with a multi-sample BAM: use only this sample's read groups (SM); required "
+                                     "when the read groups name several samples")
     me.add_argument("--confident-bed", help="with --truth: keep only candidates inside these confident regions")
     me.add_argument("--threads", type=positive_int, default=1,
                     help="worker processes, one region shard each (default 1)")
@@ -154,7 +156,7 @@ def _make_examples(args: argparse.Namespace) -> int:
         filters=ReadFilters(args.min_mapq, args.min_base_quality, args.keep_duplicates, args.keep_secondary,
                             args.keep_supplementary, args.keep_qcfail),
         thresholds=CandidateThresholds(args.min_alt_count, args.min_snv_fraction, args.min_indel_fraction),
-        realign=RealignOptions(enabled=not args.no_realign),
+        realign=RealignOptions(enabled=not args.no_realign), sample=args.sample,
     )
     json.dump(summary, sys.stdout, indent=2)
     sys.stdout.write("\n")

@@ -43,6 +43,7 @@ class ReadFilters:
     keep_secondary: bool = False
     keep_supplementary: bool = False
     keep_qcfail: bool = False
+    read_groups: tuple[str, ...] = ()  # when given, only reads of these read groups (one sample of a multi-sample BAM)
 
     @property
     def flag_mask(self) -> int:
@@ -167,6 +168,7 @@ def collect_reads(bam, bam_contig: str, region: Region, refseq: RefSeq, filters:
     better are given their alignment through it (`realign.py`), as DeepVariant does, before anything is counted.
     """
     mask = filters.flag_mask
+    groups = frozenset(filters.read_groups)
     starts, ends, mapqs, revs = [], [], [], []
     lclips, rclips, qoffs = [], [], []
     seqs, quals = [], []
@@ -183,6 +185,8 @@ def collect_reads(bam, bam_contig: str, region: Region, refseq: RefSeq, filters:
                                  f"coordinate-sorted: `samtools sort -o sorted.bam {bam_path}`")
             last_start = rs
             if read.flag & mask or read.mapping_quality < filters.min_mapq:
+                continue
+            if groups and (not read.has_tag("RG") or read.get_tag("RG") not in groups):
                 continue
             seq = read.query_sequence
             cigar = read.cigartuples

@@ -27,7 +27,7 @@ from genoscreen.variants.labels import Truth, genotype_label
 from genoscreen.variants.normalize import RefSeq
 from genoscreen.variants.pileup import build_tensor, check_channels, ref_window_codes, select_reads
 from genoscreen.variants.pileup_config import PileupConfig
-from genoscreen.variants.reads import header_sample, open_alignments
+from genoscreen.variants.reads import header_sample, open_alignments, sample_read_groups
 from genoscreen.variants.realign import RealignOptions
 from genoscreen.variants.regions import (ContigMap, Region, intersect_regions, merge_regions, open_reference,
                                          parse_regions, read_bed, reference_lengths, shard_regions,
@@ -58,8 +58,11 @@ def plan(bam: str | Path, ref: str | Path, regions: str | Sequence[Region] | Non
          bed: str | Path | None = None, truth: str | Path | None = None, confident_bed: str | Path | None = None,
          config: PileupConfig = PileupConfig(), contig_map: ContigMap | str | None = None,
          shard_size: int = DEFAULT_SHARD_SIZE, filters: ReadFilters = ReadFilters(),
-         thresholds: CandidateThresholds = CandidateThresholds(), realign: RealignOptions = RealignOptions()) -> Plan:
-    """Check all inputs up front (contig names, regions, index) and cut the work into shards."""
+         thresholds: CandidateThresholds = CandidateThresholds(), realign: RealignOptions = RealignOptions(),
+         sample: str | None = None) -> Plan:
+    """Check all inputs up front (contig names, regions, index) and cut the work into shards. `sample` keeps only
+    that sample's read groups (a multi-sample BAM); without it, a BAM whose read groups name several samples is
+    refused rather than pooled."""
     check_channels(config)
     if not isinstance(contig_map, ContigMap):
         contig_map = ContigMap.parse(contig_map)
@@ -102,9 +105,14 @@ def plan(bam: str | Path, ref: str | Path, regions: str | Sequence[Region] | Non
             )
         bam_names[contig] = name
     try:
-        sample = header_sample(alignments.header, bam)
-    except InputError:  # several samples: postprocess asks for --sample
-        sample = None
+        sample = sample or header_sample(alignments.header, bam)
+    except InputError:
+        alignments.close()
+        raise InputError(f"{bam}: its read groups name several samples; pass --sample NAME to call one of them "
+                         "(their reads are not pooled)") from None
+    if len({rg.get("SM") for rg in alignments.header.to_dict().get("RG", []) if rg.get("SM")}) > 1:
+        groups = sample_read_groups(alignments.header, sample, bam)  # keep only that sample's reads
+        filters = dataclasses.replace(filters, read_groups=groups)
     alignments.close()
     truth_obj = None
     if truth is not None:
@@ -220,10 +228,11 @@ def iter_examples(bam: str | Path, ref: str | Path, regions: str | Sequence[Regi
                   threads: int = 1, contig_map: ContigMap | str | None = None,
                   shard_size: int = DEFAULT_SHARD_SIZE, filters: ReadFilters = ReadFilters(),
                   thresholds: CandidateThresholds = CandidateThresholds(),
-                  realign: RealignOptions = RealignOptions()) -> Iterator[dict[str, np.ndarray]]:
+                  realign: RealignOptions = RealignOptions(),
+                  sample: str | None = None) -> Iterator[dict[str, np.ndarray]]:
     """Yield the examples of each region shard (dicts as in an examples shard, see `examples.FIELDS`) in memory."""
     p = plan(bam, ref, regions, bed, truth, confident_bed, config, contig_map, shard_size, filters, thresholds,
-             realign)
+             realign, sample)
     for arrays, _, _ in _run(p, threads):
         if len(arrays["label"]):
             yield arrays
@@ -235,14 +244,15 @@ def make_examples(bam: str | Path, ref: str | Path, out_dir: str | Path, regions
                   config: PileupConfig = PileupConfig(), contig_map: ContigMap | str | None = None,
                   shard_size: int = DEFAULT_SHARD_SIZE, filters: ReadFilters = ReadFilters(),
                   thresholds: CandidateThresholds = CandidateThresholds(),
-                  examples_per_file: int = 4000, realign: RealignOptions = RealignOptions()) -> dict:
+                  examples_per_file: int = 4000, realign: RealignOptions = RealignOptions(),
+                  sample: str | None = None) -> dict:
     """Write an examples folder `out_dir` (config, shards, summary.json) and return the summary.
 
     The folder is built under a temporary name and renamed at the end, so an interrupted run leaves nothing.
     """
     t0 = time.perf_counter()
     p = plan(bam, ref, regions, bed, truth, confident_bed, config, contig_map, shard_size, filters, thresholds,
-             realign)
+             realign, sample)
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"{out_dir}: exists and is a file; --out must be a folder")
@@ -268,6 +278,7 @@ def make_examples(bam: str | Path, ref: str | Path, out_dir: str | Path, regions
             "reference": str(Path(ref).resolve()),
             "regions": [str(r) for r in merge_regions(p.shards)],
             "bam_names": p.bam_names,
+            "read_groups": list(p.filters.read_groups),  # the sample's reads in a multi-sample BAM ([] = all)
             "candidates": n_candidates,
             "examples": writer.written,
             "truth": p.truth.counts() if p.truth else {"SNP": 0, "INDEL": 0},

@@ -124,6 +124,18 @@ def read_group_sample(path: str | Path, reference: str | Path | None = None) -> 
         return header_sample(handle.header, path)
 
 
+def sample_read_groups(header, sample: str, path: str | Path) -> tuple[str, ...]:
+    """The IDs of the read groups whose SM is `sample` (a multi-sample BAM keeps only that sample's reads), or an
+    InputError naming the samples the BAM has."""
+    groups = header.to_dict().get("RG", [])
+    ids = tuple(rg["ID"] for rg in groups if rg.get("SM") == sample and rg.get("ID"))
+    if not ids:
+        samples = sorted({rg.get("SM") for rg in groups if rg.get("SM")})
+        raise InputError(f"{path}: no read group of sample {sample!r} (the read groups name "
+                         f"{', '.join(samples) if samples else 'no sample'}); pass one of those as --sample")
+    return ids
+
+
 def header_sample(header, path: str | Path) -> str | None:
     """The SM of an alignment header's read groups (None when absent; an InputError when they disagree)."""
     samples = sorted({rg.get("SM") for rg in header.to_dict().get("RG", []) if rg.get("SM")})

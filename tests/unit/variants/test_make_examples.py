@@ -20,7 +20,7 @@ def labelled(dataset, tmp_path_factory):
 def test_folder_layout_and_summary(labelled):
     out, summary = labelled
     assert set(summary) == {"sample", "candidates", "examples", "truth", "truth_without_candidate", "bam", "reference",
-                            "regions", "bam_names"}  # the last four: what a later postprocess --gvcf needs
+                            "regions", "bam_names", "read_groups"}  # the last five: what postprocess --gvcf needs
     assert summary == read_summary(out)
     assert summary["candidates"] == 5 and summary["examples"] == 7
     assert summary["truth"] == {"SNP": 4, "INDEL": 2}
@@ -123,3 +123,47 @@ def test_cram_without_regions_calls_every_contig_as_a_bam_does(dataset, tmp_path
     ea, eb = read_examples(tmp_path / "bam_ex"), read_examples(tmp_path / "cram_ex")
     for k in FIELDS:
         assert np.array_equal(ea[k], eb[k]), k
+
+
+def _two_sample_bam(dataset, tmp_path):
+    """The dataset's reads as sample A plus reads of the bare reference as sample B, in one sorted, indexed BAM."""
+    import pysam
+
+    from tests.unit.variants.synth import write_bam
+
+    plain = write_bam(tmp_path / "ref_only.bam", dataset.seq, [], seed=9)
+    header = pysam.AlignmentFile(str(dataset.bam)).header.to_dict()
+    header["RG"] = [{"ID": "ga", "SM": "A"}, {"ID": "gb", "SM": "B"}]
+    unsorted = tmp_path / "two.unsorted.bam"
+    with pysam.AlignmentFile(str(unsorted), "wb", header=header) as out:
+        for path, group in ((dataset.bam, "ga"), (plain, "gb")):
+            for read in pysam.AlignmentFile(str(path)):
+                read = pysam.AlignedSegment.fromstring(read.to_string(), out.header)
+                read.query_name = f"{group}_{read.query_name}"
+                read.set_tag("RG", group)
+                out.write(read)
+    merged = tmp_path / "two.bam"
+    pysam.sort("-o", str(merged), str(unsorted))
+    pysam.index(str(merged))
+    return merged
+
+
+def test_sample_keeps_only_its_read_groups(dataset, tmp_path):
+    """A multi-sample BAM: --sample calls that sample's reads alone (as its own BAM would be called); without it
+    the run is refused rather than pooling two people's reads; an unknown sample names the ones there are."""
+    bam = _two_sample_bam(dataset, tmp_path)
+    alone = make_examples(dataset.bam, dataset.ref, tmp_path / "alone", config=PRESETS["test"])
+    a = make_examples(bam, dataset.ref, tmp_path / "a", config=PRESETS["test"], sample="A")
+    assert a["sample"] == "A" and a["read_groups"] == ["ga"] and a["candidates"] == alone["candidates"] > 0
+    ea, eb = read_examples(tmp_path / "alone"), read_examples(tmp_path / "a")
+    for key in ("pos", "alts", "depth", "allele_depths"):  # counted from sample A's reads only, as in its own BAM
+        assert np.array_equal(ea[key], eb[key]), key
+    b = make_examples(bam, dataset.ref, tmp_path / "b", config=PRESETS["test"], sample="B")
+    assert b["candidates"] == 0  # the bare reference's reads: nothing to call
+    with pytest.raises(InputError, match="several samples; pass --sample"):
+        make_examples(bam, dataset.ref, tmp_path / "x", config=PRESETS["test"])
+    with pytest.raises(InputError, match="no read group of sample 'C'.*A, B"):
+        make_examples(bam, dataset.ref, tmp_path / "x", config=PRESETS["test"], sample="C")
+    # a single-sample BAM: --sample only names the sample, it filters nothing
+    renamed = make_examples(dataset.bam, dataset.ref, tmp_path / "renamed", config=PRESETS["test"], sample="Z")
+    assert renamed["sample"] == "Z" and renamed["read_groups"] == [] and renamed["examples"] == alone["examples"]
