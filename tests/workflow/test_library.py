@@ -126,6 +126,9 @@ def test_shards_of_explicit_regions():
         (lambda c, t: (t / "samples.tsv").write_text("sample\tbam\na b\tdemo/a.bam\n"), r"row 2: sample: 'a b' does not match"),
         (lambda c, t: (t / "samples.tsv").write_text("sample\tbam\na\tdemo/a.bam\na\tdemo/a.bam\n"), "duplicate sample 'a'"),
         (lambda c, t: (t / "samples.tsv").write_text("sample\tbai\na\tdemo/a.bam\n"), r"unknown column\(s\) \['bai'\]"),
+        (lambda c, t: ((t / "noindex.bam").write_bytes(b"x"),
+                       (t / "samples.tsv").write_text(f"sample\tbam\na\t{t}/noindex.bam\n")),
+         r"sample 'a': .*noindex.bam has no index .*index it before the run: `samtools index .*noindex.bam`"),
     ],
 )
 def test_bad_config_is_one_clear_error(tmp_path, change, message):

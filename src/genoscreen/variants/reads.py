@@ -19,6 +19,11 @@ def _index_candidates(path: Path) -> list[Path]:
     return [Path(str(path) + suffix), path.with_suffix(suffix), Path(str(path) + alt)]
 
 
+def has_index(path: str | Path) -> bool:
+    """Whether a BAM/CRAM has an index beside it (.bai/.crai, .csi)."""
+    return any(p.exists() for p in _index_candidates(Path(path)))
+
+
 def index_fix(path: str | Path, tool: str = "samtools index") -> str:
     """How to index `path`: `samtools index PATH`, or, when its folder is read-only, how to index a copy."""
     path = Path(path)
@@ -32,7 +37,7 @@ def ensure_index(path: str | Path, reference: str | Path | None = None) -> None:
     import pysam
 
     path = Path(path)
-    if any(p.exists() for p in _index_candidates(path)):
+    if has_index(path):
         return
     if not os.access(path.parent, os.W_OK):
         raise InputError(f"{path}: no index (.bai/.crai/.csi) and {index_fix(path)}")

@@ -256,6 +256,12 @@ def load(config: dict, schema_dir: str | Path = SCHEMA_DIR) -> Plan:
     if samples:
         inputs["config: variants.model"] = config["variants"]["model"]
     check_inputs(inputs, made)
+    from genoscreen.variants.reads import has_index, index_fix
+
+    for s in samples:  # one index before any job: every shard job of the sample would otherwise index the BAM at once
+        if Path(s.bam).exists() and not has_index(s.bam):
+            raise InputError(f"{config['samples']}: sample {s.name!r}: {s.bam} has no index (.bai/.crai/.csi); index "
+                             f"it before the run: {index_fix(s.bam)}")
     demo_lengths = None
     if demo_dir and Path(config["reference"]).is_relative_to(Path(demo_dir)):
         demo_lengths = dict(DemoSpec(seed=config["demo"]["seed"]).contigs)
