@@ -267,7 +267,7 @@ def _dev_reference(dev: Path) -> str:
 
 @pytest.mark.slow
 def test_dev_data_workflow(tmp_path, model_config, shared):
-    """The real NA12878 dev reads: three 15 kb shards of chr20, gathered, evaluated against GIAB in the 9 kb BED;
+    """The real NA12878 dev reads: twenty 2.25 kb shards of chr20, gathered, evaluated against GIAB in the 9 kb BED;
     the gathered VCF holds the same records as one `genoscreen call` over the whole region."""
     dev = shared("genomics", "dev")
     samples = (f"sample\tbam\ttruth\tconfident_bed\nNA12878\t{dev}/NA12878_S1.chr20.10_10p045mb.bam\t"
@@ -275,7 +275,7 @@ def test_dev_data_workflow(tmp_path, model_config, shared):
     config = {  # a config of its own: no demo, no screening
         "samples": "config/samples.tsv",
         "reference": _dev_reference(dev),
-        "variants": {**model_config["variants"], "regions": ["chr20:10000001-10045000"], "shard_size": 15000},
+        "variants": {**model_config["variants"], "regions": ["chr20:10000001-10045000"], "shard_size": 2250},
     }
     work = _workdir(tmp_path, {}, samples)
     (work / "config" / "config.yaml").write_text(yaml.safe_dump(config))
@@ -285,7 +285,7 @@ def test_dev_data_workflow(tmp_path, model_config, shared):
     with pysam.VariantFile(str(vcf)) as handle:
         records = list(handle)
     assert records and all(r.contig == "chr20" and 10_000_001 <= r.pos <= 10_045_000 for r in records)
-    assert len(list((work / "benchmarks" / "call_variants" / "NA12878").glob("*.tsv"))) == 3
+    assert len(list((work / "benchmarks" / "call_variants" / "NA12878").glob("*.tsv"))) == 20
     if "make_examples_args" not in model_config["variants"]:  # sharding changes no call: compare with one shot
         genoscreen("call", "--bam", f"{dev}/NA12878_S1.chr20.10_10p045mb.bam", "--ref", _dev_reference(dev),
                    "--regions", "chr20:10000001-10045000", "--model", model_config["variants"]["model"],
