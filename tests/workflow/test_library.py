@@ -361,3 +361,15 @@ def test_bad_caller_training_rows_are_one_clear_error(tmp_path, row, message):
         message = "duplicate name"
     with pytest.raises(InputError, match=message):
         read_training_data(table, schema, {})
+
+
+def test_learned_profile_must_be_named_in_the_config(tmp_path):
+    from genoscreen.workflow.config import read_training_data
+
+    table = tmp_path / "t.tsv"
+    table.write_text("name\tsplit\tsource\tregions\tdepth\tdepths\tprofile\tread_length\n"
+                     "a\ttrain\tsim\tchr1:1-100\t30\tfull\tlearned:na12878\t101\n")
+    schema = SCHEMAS / "caller_training.schema.yaml"
+    assert read_training_data(table, schema, {}, {"na12878": "x.bam"})[0].profile == "learned:na12878"
+    with pytest.raises(InputError, match=r"row 2: profile learned:na12878 is not in training.caller.profile_bams"):
+        read_training_data(table, schema, {}, {"other": "y.bam"})

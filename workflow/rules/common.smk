@@ -105,13 +105,9 @@ def caller_training_data():
         return {}
     try:
         rows = read_training_data(caller["data"], Path(workflow.basedir) / "workflow" / "schemas" / "caller_training.schema.yaml",
-                                  REAL_SETS)
+                                  REAL_SETS, caller["profile_bams"])
     except GenoscreenError as err:
         sys.exit(f"genoscreen workflow: {err}")
-    for row in rows:
-        profile = row.profile or ""
-        if profile.startswith("learned:") and profile.split(":", 1)[1] not in caller["profile_bams"]:
-            sys.exit(f"genoscreen workflow: {caller['data']}: {row.name}: profile {profile} is not in training.caller.profile_bams")
     for row in rows:  # a row's spec file changes (and reruns its jobs) only when the row does
         spec = Path(training_row_spec(row.name))
         text = json.dumps(dataclasses.asdict(row), indent=1, sort_keys=True) + "\n"

@@ -27,6 +27,7 @@ from typing import Sequence
 import numpy as np
 
 from genoscreen.caller.inference import MODEL_JSON, WEIGHTS, weights_digest
+from genoscreen.caller.postprocess import MAX_GQ
 from genoscreen.common.errors import InputError
 from genoscreen.common.io import atomic_open
 
@@ -36,7 +37,6 @@ KEY = "calibration"
 METHODS = ("temperature", "temperature+bias")
 FLOOR = 1e-8  # log(p) is taken of max(p, FLOOR)
 T_BOUNDS = (0.02, 20.0)
-MAX_Q = 99
 # Bins of stated quality (inclusive edges): 5 wide up to 40, where calibration is required, then coarser.
 BINS = ((0, 4), (5, 9), (10, 14), (15, 19), (20, 24), (25, 29), (30, 34), (35, 39), (40, 49), (50, 99))
 TOLERANCE = 3.0  # Phred
@@ -88,14 +88,16 @@ class Calibration:
         return cls(method, temperature, bias)
 
 
-def from_model_info(info: dict, model_dir: str | Path) -> Calibration | None:
-    """The model's calibration (None when model.json has none); checks that it was fitted for these weights."""
+def from_model_info(info: dict, model_dir: str | Path, digest: str | None = None) -> Calibration | None:
+    """The model's calibration (None when model.json has none); checks that it was fitted for these weights
+    (`digest`: their SHA-256 when the caller has it already)."""
     if KEY not in info:
         return None
     where = Path(model_dir) / MODEL_JSON
     calibration = Calibration.from_entry(info[KEY], where)
     fitted_for = info[KEY].get("weights_sha256")
-    if fitted_for is not None and (Path(model_dir) / WEIGHTS).exists() and fitted_for != weights_digest(model_dir):
+    if fitted_for is not None and (Path(model_dir) / WEIGHTS).exists() and \
+            fitted_for != (digest or weights_digest(model_dir)):
         raise InputError(f"{where}: the \"{KEY}\" entry was fitted for other weights; {FIX}")
     return calibration
 
@@ -230,13 +232,13 @@ def gq(probs: np.ndarray) -> np.ndarray:
     cancellation)."""
     probs = np.asarray(probs, np.float64)
     error = probs.sum(axis=1) - probs.max(axis=1)
-    return np.minimum(MAX_Q, np.round(phred(error / probs.sum(axis=1)))).astype(int)
+    return np.minimum(MAX_GQ, np.round(phred(error / probs.sum(axis=1)))).astype(int)
 
 
 def qual(probs: np.ndarray) -> np.ndarray:
     """Per example QUAL = min(99, round(phred(p(0 copies))))."""
     probs = np.asarray(probs, np.float64)
-    return np.minimum(MAX_Q, np.round(phred(probs[:, 0] / probs.sum(axis=1)))).astype(int)
+    return np.minimum(MAX_GQ, np.round(phred(probs[:, 0] / probs.sum(axis=1)))).astype(int)
 
 
 def reliability_table(probs: np.ndarray, labels: np.ndarray, kind: str = "GQ",

@@ -80,10 +80,8 @@ def call_variants(examples_dir: str | Path, model_dir: str | Path, out: str | Pa
     merged = concat_sites(sites)
     probs_arr = np.concatenate(probs) if probs else np.zeros((0, 3), np.float32)
     summary = read_summary(examples_dir)
-    meta = {"sample": summary.get("sample"), "model": str(model_dir), "examples": str(examples_dir),
+    meta = {"sample": summary.get("sample"), **predictor.provenance(), "examples": str(examples_dir),
             "pileup": pileup.to_dict(),
             **{k: summary.get(k) for k in ("bam", "reference", "regions", "bam_names", "read_groups")}}  # for --gvcf
-    if predictor.calibration is not None:
-        meta["calibration"] = predictor.calibration.describe()
     log.info("call-variants: %d examples from %s", len(probs_arr), examples_dir)
     return write_probs(out, merged, probs_arr, meta)

@@ -104,9 +104,17 @@ class Predictor:
     `calibration` (a calibration.Calibration, or None) maps the forward pass's probabilities to calibrated ones.
     """
 
-    def __init__(self, apply: Callable, pileup: PileupConfig, info: dict, how: str, calibration=None):
+    def __init__(self, apply: Callable, pileup: PileupConfig, info: dict, how: str, calibration=None,
+                 model_dir: str | Path | None = None):
         self.apply, self.pileup, self.info, self.how = apply, pileup, info, how
-        self.calibration = calibration
+        self.calibration, self.model_dir = calibration, model_dir
+
+    def provenance(self) -> dict:
+        """What a VCF header and a PROBS file record of the model: its folder and calibration."""
+        meta = {"model": str(self.model_dir)}
+        if self.calibration is not None:
+            meta["calibration"] = self.calibration.describe()
+        return meta
 
     def __call__(self, tensors) -> np.ndarray:
         probs = np.asarray(self.apply(tensors))
@@ -125,7 +133,8 @@ def load_predictor(model_dir: str | Path, calibrated: bool = True) -> Predictor:
 
     model_dir = Path(model_dir)
     info, _, pileup = read_model_info(model_dir)
-    calib = calibration.from_model_info(info, model_dir) if calibrated else None
+    digest = weights_digest(model_dir)  # read and hashed once: the export and the calibration are checked against it
+    calib = calibration.from_model_info(info, model_dir, digest) if calibrated else None
     export_path = model_dir / EXPORT
     export_info = info.get("export")
     if export_info is not None and not isinstance(export_info, dict):
@@ -138,7 +147,7 @@ def load_predictor(model_dir: str | Path, calibrated: bool = True) -> Predictor:
         except Exception as err:  # a newer/older serialisation, a truncated file: use the Flax path
             log.warning("%s: cannot use the exported model (%s); using the Flax model", export_path, err)
             usable = False
-        if usable and info["export"]["weights_sha256"] == weights_digest(model_dir):
+        if usable and info["export"]["weights_sha256"] == digest:
             leaves = _leaves_in_order(read_weights(model_dir), info["export"].get("leaf_paths", []), exported,
                                       model_dir)
             if tuple(exported.in_avals[-1].shape) != (BATCH, *pileup.shape):
@@ -154,13 +163,13 @@ def load_predictor(model_dir: str | Path, calibrated: bool = True) -> Predictor:
                     compiled["f"] = jax.jit(exported.call).lower(leaves, x).compile()
                 return compiled["f"](leaves, x)
 
-            return Predictor(apply, pileup, info, "export", calib)
+            return Predictor(apply, pileup, info, "export", calib, model_dir)
         if usable:
             log.warning("%s: exported for other weights; using the Flax model", export_path)
     from genoscreen.caller.model import load_model, predict_fn
 
     model, pileup, info = load_model(model_dir)
-    return Predictor(predict_fn(model), pileup, info, "flax", calib)
+    return Predictor(predict_fn(model), pileup, info, "flax", calib, model_dir)
 
 
 def _paths_and_leaves(tree: dict) -> tuple[list[str], list]:

@@ -31,8 +31,7 @@ def call(bam: str | Path, ref: str | Path, out: str | Path, *, regions: str | No
     from genoscreen.caller.call_variants import concat_sites, enable_compilation_cache, predict_stream
     from genoscreen.caller.inference import load_predictor
     from genoscreen.caller.postprocess import check_vcf_path, postprocess
-    from genoscreen.variants.make_examples import iter_examples, plan
-    from genoscreen.variants.reads import read_group_sample
+    from genoscreen.variants.make_examples import plan, planned_examples
     from genoscreen.variants.regions import merge_regions
 
     t0 = time.perf_counter()
@@ -41,25 +40,17 @@ def call(bam: str | Path, ref: str | Path, out: str | Path, *, regions: str | No
     enable_compilation_cache()
     model_dir = Path(model_dir) if model_dir else default_model_dir()
     predictor = load_predictor(model_dir)
-    pileup = predictor.pileup
-    sample = sample or read_group_sample(bam, ref)
+    work = plan(bam, ref, regions, bed, config=predictor.pileup, contig_map=contig_map, sample=sample)  # once
     sites, probs = [], []
-    stream = iter_examples(bam, ref, regions, pileup, bed=bed, threads=threads, contig_map=contig_map, sample=sample)
-    for fields, p in predict_stream(predictor, stream):
+    for fields, p in predict_stream(predictor, planned_examples(work, threads)):
         sites.append(fields)
         probs.append(p)
     merged = concat_sites(sites)
     probs_arr = np.concatenate(probs) if probs else np.zeros((0, 3), np.float32)
-    covered, bam_names, read_groups = None, None, ()
-    if gvcf is not None:
-        work = plan(bam, ref, regions, bed, config=pileup, contig_map=contig_map, sample=sample)
-        covered, bam_names, read_groups = merge_regions(work.shards), work.bam_names, work.filters.read_groups
-    meta = {"model": str(model_dir)}
-    if predictor.calibration is not None:
-        meta["calibration"] = predictor.calibration.describe()
-    counts = postprocess(merged, probs_arr, ref, out, sample=sample, meta=meta,
-                         min_qual=min_qual, gvcf=gvcf, bam=bam, regions=covered, bam_names=bam_names,
-                         read_groups=read_groups, what=str(bam))
+    covered = merge_regions(work.shards) if gvcf is not None else None
+    counts = postprocess(merged, probs_arr, ref, out, sample=work.sample, meta=predictor.provenance(),
+                         min_qual=min_qual, gvcf=gvcf, bam=bam, regions=covered, bam_names=work.bam_names,
+                         read_groups=work.filters.read_groups, what=str(bam))
     counts["examples"] = int(len(probs_arr))
     counts["wall_s"] = round(time.perf_counter() - t0, 2)
     log.info("call: %d examples -> %s in %.1f s", len(probs_arr), out, counts["wall_s"])

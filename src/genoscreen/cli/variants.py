@@ -206,12 +206,10 @@ def _simulate_reads(args: argparse.Namespace) -> int:
 
 
 def _downsample(args: argparse.Namespace) -> int:
-    from genoscreen.common.io import check_outputs
     from genoscreen.variants.downsample import downsample
     from genoscreen.variants.reads import open_alignments
     from genoscreen.variants.regions import parse_regions
 
-    check_outputs({"--out": args.out, "--out's index": f"{args.out}.bai"}, {"--bam": args.bam})
     with open_alignments(args.bam) as bam:
         lengths = dict(zip(bam.references, bam.lengths))
     regions = parse_regions(args.regions, lengths) if args.regions else []

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 from pathlib import Path
 from typing import Sequence
 
 from genoscreen.common.errors import InputError
-from genoscreen.common.io import atomic_path
+from genoscreen.common.io import atomic_path, check_outputs
 from genoscreen.variants.regions import Region
 from genoscreen.variants.tools import samtools
 
@@ -39,8 +40,7 @@ def downsample(bam: str | Path, out: str | Path, *, fraction: float | None = Non
     over `regions` to `depth`. Returns {"input_depth", "fraction", "expected_depth"} (depths None when not measured).
     A target at or above the measured depth copies the reads unchanged (fraction 1)."""
     bam, out = Path(bam), Path(out)
-    if out.resolve() == bam.resolve():
-        raise InputError(f"{out}: the output would overwrite the input BAM; choose another --out")
+    check_outputs({"--out": out, "--out's index": f"{out}.bai"}, {"--bam": bam})
     if (fraction is None) == (depth is None):
         raise InputError("give exactly one of a fraction or a target depth")
     input_depth = None
@@ -57,8 +57,6 @@ def downsample(bam: str | Path, out: str | Path, *, fraction: float | None = Non
         raise InputError(f"fraction {fraction}: must be in (0, 1]")
     with atomic_path(out) as tmp:
         if fraction >= 1:
-            import shutil
-
             shutil.copyfile(bam, tmp)
         else:
             samtools.subsample(bam, tmp, fraction, seed, threads)

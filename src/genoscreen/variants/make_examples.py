@@ -27,7 +27,7 @@ from genoscreen.variants.labels import Truth, genotype_label
 from genoscreen.variants.normalize import RefSeq
 from genoscreen.variants.pileup import build_tensor, check_channels, ref_window_codes, select_reads
 from genoscreen.variants.pileup_config import PileupConfig
-from genoscreen.variants.reads import header_sample, open_alignments, sample_read_groups
+from genoscreen.variants.reads import open_alignments, sample_read_groups
 from genoscreen.variants.realign import RealignOptions
 from genoscreen.variants.regions import (ContigMap, Region, intersect_regions, merge_regions, open_reference,
                                          parse_regions, read_bed, reference_lengths, shard_regions,
@@ -104,16 +104,16 @@ def plan(bam: str | Path, ref: str | Path, regions: str | Sequence[Region] | Non
                 f"{lengths[contig]:,}; the reads were aligned to another assembly than {ref}"
             )
         bam_names[contig] = name
-    try:
-        sample = sample or header_sample(alignments.header, bam)
-    except InputError:
-        alignments.close()
-        raise InputError(f"{bam}: its read groups name several samples; pass --sample NAME to call one of them "
-                         "(their reads are not pooled)") from None
-    if len({rg.get("SM") for rg in alignments.header.to_dict().get("RG", []) if rg.get("SM")}) > 1:
-        groups = sample_read_groups(alignments.header, sample, bam)  # keep only that sample's reads
-        filters = dataclasses.replace(filters, read_groups=groups)
+    groups = alignments.header.to_dict().get("RG", [])
     alignments.close()
+    rg_samples = {rg.get("SM") for rg in groups if rg.get("SM")}
+    if len(rg_samples) > 1:
+        if sample is None:
+            raise InputError(f"{bam}: its read groups name several samples; pass --sample NAME to call one of them "
+                             "(their reads are not pooled)")
+        filters = dataclasses.replace(filters, read_groups=sample_read_groups(groups, sample, bam))
+    else:  # one sample (or none named): --sample only names it
+        sample = sample or next(iter(rg_samples), None)
     truth_obj = None
     if truth is not None:
         conf = read_bed(confident_bed, lengths, contig_map) if confident_bed is not None else None
@@ -233,6 +233,11 @@ def iter_examples(bam: str | Path, ref: str | Path, regions: str | Sequence[Regi
     """Yield the examples of each region shard (dicts as in an examples shard, see `examples.FIELDS`) in memory."""
     p = plan(bam, ref, regions, bed, truth, confident_bed, config, contig_map, shard_size, filters, thresholds,
              realign, sample)
+    yield from planned_examples(p, threads)
+
+
+def planned_examples(p: Plan, threads: int = 1) -> Iterator[dict[str, np.ndarray]]:
+    """The examples of a `plan()` already made (its regions, contig names and sample serve the caller too)."""
     for arrays, _, _ in _run(p, threads):
         if len(arrays["label"]):
             yield arrays

@@ -129,10 +129,9 @@ def read_group_sample(path: str | Path, reference: str | Path | None = None) -> 
         return header_sample(handle.header, path)
 
 
-def sample_read_groups(header, sample: str, path: str | Path) -> tuple[str, ...]:
-    """The IDs of the read groups whose SM is `sample` (a multi-sample BAM keeps only that sample's reads), or an
-    InputError naming the samples the BAM has."""
-    groups = header.to_dict().get("RG", [])
+def sample_read_groups(groups: list[dict], sample: str, path: str | Path) -> tuple[str, ...]:
+    """The IDs of the header's read groups (`@RG` dicts) whose SM is `sample` (a multi-sample BAM keeps only that
+    sample's reads), or an InputError naming the samples the BAM has."""
     ids = tuple(rg["ID"] for rg in groups if rg.get("SM") == sample and rg.get("ID"))
     if not ids:
         samples = sorted({rg.get("SM") for rg in groups if rg.get("SM")})

@@ -140,8 +140,10 @@ class TrainingBam:
         return [f"{self.name}.{d}" if d == "full" else f"{self.name}.{d}x" for d in self.depths]
 
 
-def read_training_data(path: str | Path, schema_path: Path, real_sets: dict) -> list[TrainingBam]:
-    """Read the caller's training-data table (see workflow/schemas/caller_training.schema.yaml)."""
+def read_training_data(path: str | Path, schema_path: Path, real_sets: dict,
+                       profile_bams: dict | None = None) -> list[TrainingBam]:
+    """Read the caller's training-data table (see workflow/schemas/caller_training.schema.yaml); `real_sets` and
+    `profile_bams` (when given) are the config's names that `source real:NAME` and `profile learned:NAME` refer to."""
     path = Path(path)
     rows, seen = [], set()
     numbers = ("depth", "read_length", "fragment_mean", "fragment_sd", "duplicates", "artifacts", "seed", "weight")
@@ -155,6 +157,10 @@ def read_training_data(path: str | Path, schema_path: Path, real_sets: dict) -> 
             missing = [k for k in ("depth", "profile", "read_length") if k not in rec]
             if missing:
                 raise InputError(f"{path}: row {line}: a simulated BAM needs {', '.join(missing)}")
+            learned = rec["profile"].split(":", 1)[1] if rec["profile"].startswith("learned:") else None
+            if learned is not None and profile_bams is not None and learned not in profile_bams:
+                raise InputError(f"{path}: row {line}: profile learned:{learned} is not in "
+                                 f"training.caller.profile_bams ({', '.join(profile_bams) or 'none'}); add it there")
         else:
             source = source.split(":", 1)[1]
             if source not in real_sets:
