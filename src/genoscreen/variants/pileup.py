@@ -11,6 +11,11 @@ positions centred on the candidate. Channel values (0..255, as DeepVariant):
 - base_differs_from_ref: 255 where the read's base (or a deletion) differs from the reference
 - allele_is_indel: read rows 255 at a base followed by an insertion or deletion, and at deleted bases;
   reference rows 255 across when one of the example's alts is an indel
+- site_pl_hom_ref, site_pl_het, site_pl_hom_alt: the whole image holds min(2 PL, 255), where PL is the site's
+  Phred-scaled genotype likelihood (0, 1, 2 copies of the example's alts) under a per-read binomial error model
+  (see `site_likelihoods`), normalised so the likeliest genotype has PL 0. A per-site summary as in Clair3's pileup
+  model: the counting a classical caller does, given to the network directly instead of left for it to learn from
+  rows that a mean over read rows mixes with empty ones.
 """
 
 from __future__ import annotations
@@ -26,9 +31,12 @@ _BASE_VALUE = np.array([0, 250, 30, 180, 100, 0, 0], dtype=np.uint8)  # NONE A C
 _QUAL_VALUE = (np.minimum(np.arange(256), 40) * 255 // 40).astype(np.uint8)
 _MAPQ_VALUE = (np.minimum(np.arange(256), 60) * 255 // 60).astype(np.uint8)
 
+SITE_PL_CHANNELS = ("site_pl_hom_ref", "site_pl_het", "site_pl_hom_alt")
+_MIN_ERROR = 10 ** -4.5  # a read's error probability never goes below Q45
+
 _FILLERS = {
     "read_base", "base_quality", "mapping_quality", "strand", "read_supports_variant", "base_differs_from_ref",
-    "allele_is_indel",
+    "allele_is_indel", *SITE_PL_CHANNELS,
 }
 
 
@@ -53,6 +61,23 @@ def select_reads(rows: ReadRows, contig: str, pos: int, max_reads: int, also: np
     return idx
 
 
+def site_likelihoods(qual: np.ndarray, mapq: np.ndarray, support: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """Phred-scaled genotype likelihoods [PL(0), PL(1), PL(2) copies of the alt], min 0, of one site.
+
+    Each read carries the alt (`support`), another allele (`other`: it neither counts for nor against) or the
+    reference, with error probability e = 10^(-min(base quality, mapping quality)/10) (floored at Q45; a read with
+    no base quality at the site, e.g. a deletion, uses its mapping quality). P(read | g) = f (1-e) + (1-f) e for an
+    alt read and f e + (1-f)(1-e) for a reference read, f = g / 2: the bcftools / GATK per-read model with two alleles.
+    """
+    q = np.where(qual > 0, np.minimum(qual, mapq), mapq).astype(np.float64)
+    e = np.maximum(10.0 ** (-q / 10.0), _MIN_ERROR)[~other]
+    alt = support[~other]
+    f = np.array([0.0, 0.5, 1.0])[:, None]
+    p = np.where(alt[None, :], f * (1 - e) + (1 - f) * e, f * e + (1 - f) * (1 - e))
+    ll = np.log10(np.maximum(p, 1e-300)).sum(axis=1)
+    return -10.0 * (ll - ll.max())
+
+
 def build_tensor(rows: ReadRows, ref_window: np.ndarray, cand: Candidate, alt_set: tuple[int, ...],
                  config: PileupConfig, reads: np.ndarray) -> np.ndarray:
     """The [H, W, C] uint8 tensor of one example. `ref_window` holds the reference base codes of the columns."""
@@ -71,6 +96,16 @@ def build_tensor(rows: ReadRows, ref_window: np.ndarray, cand: Candidate, alt_se
     for a in alt_set:
         support |= np.isin(reads, cand.supporters[a - 1])
     alt_is_indel = any(cand.is_indel[a - 1] for a in alt_set)
+    if any(name in SITE_PL_CHANNELS for name in config.channels):
+        any_alt = np.zeros(k, dtype=bool)
+        for s in cand.supporters:
+            any_alt |= np.isin(reads, s)
+        other = any_alt & ~support
+        if not alt_is_indel:  # an SNV site: a read whose base is neither REF nor a supporting one counts for neither
+            centre = base[:, half]
+            other |= ~support & (centre != ref_window[half])
+        pl = site_likelihoods(qual[:, half], rows.mapq[reads], support, other)
+        pl_values = np.minimum(np.rint(2.0 * pl), 255).astype(np.uint8)
     R = config.ref_rows
     body = slice(R, R + k)
     for ci, name in enumerate(config.channels):
@@ -93,6 +128,8 @@ def build_tensor(rows: ReadRows, ref_window: np.ndarray, cand: Candidate, alt_se
         elif name == "allele_is_indel":
             out[:R, :, ci] = 255 if alt_is_indel else 0
             out[body, :, ci] = indel * np.uint8(255)
+        elif name in SITE_PL_CHANNELS:
+            out[:, :, ci] = pl_values[SITE_PL_CHANNELS.index(name)]
     return out
 
 

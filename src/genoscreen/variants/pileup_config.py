@@ -29,6 +29,9 @@ class PileupConfig:
         "read_supports_variant",
         "base_differs_from_ref",
         "allele_is_indel",
+        "site_pl_hom_ref",
+        "site_pl_het",
+        "site_pl_hom_alt",
     )
 
     @property

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from genoscreen.variants.pileup import SITE_PL_CHANNELS, site_likelihoods
 from genoscreen.variants.pileup_config import PileupConfig
 
 
@@ -32,6 +33,10 @@ def make_examples_dir(folder: Path, pileup: PileupConfig, n: int = 96, seed: int
     supports = rng.random((n, reads)) < support[:, None]
     tensors[:, pileup.ref_rows:, w // 2, 4] = np.where(supports, 254, 0)
     tensors[:, pileup.ref_rows:, w // 2, 5] = np.where(supports, 254, 0)
+    for i, name in enumerate(SITE_PL_CHANNELS):  # the per-site genotype likelihoods, as make-examples writes them
+        if name in pileup.channels:
+            pls = [site_likelihoods(np.full(reads, 30), np.full(reads, 60), s, np.zeros(reads, bool)) for s in supports]
+            tensors[..., pileup.channels.index(name)] = np.minimum(np.rint(2 * np.array(pls)[:, i]), 255)[:, None, None]
     depth = np.full(n, reads, np.int32)
     alt_depth = supports.sum(1)
     fields = {

@@ -59,7 +59,7 @@ def test_card_carries_the_runs_figures(run, capsys):
     assert "Training examples over all depths: 96" in card  # 48 + 48, from the folders' summary.json
     assert f"kept epoch {history['best_epoch']} by `{SELECT_MEAN}`" in card
     for epoch in history["epochs"]:
-        assert f"| {epoch['epoch']} | {round(epoch['train_loss'], 4)} | {int(round(epoch['wall_s']))} |" in card
+        assert f"| {epoch['epoch']} | {epoch['train_loss']:.4f} | {int(round(epoch['wall_s']))} |" in card
     assert "temperature T=" in card
     assert "| t01.30x | 0.9900 | 0.9800 | 0.9850 |" in card
     assert "**na12878_2x101**, scope `region`, out-of-sample" in card and "0.912 / 0.900" in card

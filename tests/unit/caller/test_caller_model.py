@@ -16,7 +16,7 @@ from genoscreen.common.errors import InputError
 from genoscreen.variants.pileup_config import PRESETS as PILEUPS
 
 
-@pytest.mark.parametrize("preset, params, shape", [("default", 189_635, (64, 33, 7)), ("test", 3_815, (20, 15, 7))])
+@pytest.mark.parametrize("preset, params, shape", [("default", 190_067, (64, 33, 10)), ("test", 3_923, (20, 15, 10))])
 def test_parameter_count_and_input_shape(preset, params, shape):
     config = PRESETS[preset]
     pileup = PILEUPS[config.pileup_preset]

@@ -5,7 +5,7 @@ import pytest
 from genoscreen.variants.candidates import (CandidateThresholds, ReadFilters, alt_subsets, collect_reads,
                                             find_candidates)
 from genoscreen.variants.normalize import RefSeq
-from genoscreen.variants.pileup import build_tensor, ref_window_codes, select_reads
+from genoscreen.variants.pileup import SITE_PL_CHANNELS, build_tensor, ref_window_codes, select_reads, site_likelihoods
 from genoscreen.variants.pileup_config import PRESETS, PileupConfig
 from genoscreen.variants.regions import Region
 
@@ -78,8 +78,31 @@ def test_tensor_shape_and_channels(found, config):
     differs = ch["base_differs_from_ref"][body, centre] == 255
     assert supports.sum() > 0 and (supports == differs).all()  # an SNV: supporting reads differ at the centre
     assert (ch["read_base"][: config.ref_rows] > 0).all()
-    assert (t[config.ref_rows + len(reads):] == 0).all()  # empty rows stay zero
+    per_read = [i for i, name in enumerate(config.channels) if name not in SITE_PL_CHANNELS]
+    assert (t[config.ref_rows + len(reads):, :, per_read] == 0).all()  # empty rows stay zero
     assert set(np.unique(ch["strand"][body, centre])) <= {70, 240}
+    pl = [ch[name] for name in SITE_PL_CHANNELS]
+    assert all((p == p[0, 0]).all() for p in pl)  # one value per site across the whole image
+    assert pl[1][0, 0] == 0 and pl[0][0, 0] > 0 and pl[2][0, 0] > 0  # a het SNV: the het is the likeliest
+
+
+def test_site_likelihoods_follow_the_binomial_read_model():
+    q30 = np.full(20, 30, np.uint8)
+    mq = np.full(20, 60, np.uint8)
+    none = np.zeros(20, bool)
+    het = site_likelihoods(q30, mq, np.arange(20) < 10, none)
+    assert het[1] == 0 and het[0] > 100 and het[2] > 100
+    hom = site_likelihoods(q30, mq, np.ones(20, bool), none)
+    assert hom[2] == 0 and hom[1] == pytest.approx(20 * 10 * np.log10(0.999 / 0.5))  # each read: 1/2 vs 1-e
+    # 7 reference reads out of 21 at Q30 rule out hom-alt (7 errors) and keep the het
+    skewed = site_likelihoods(np.full(21, 30, np.uint8), np.full(21, 60, np.uint8),
+                              np.arange(21) >= 7, np.zeros(21, bool))
+    assert skewed[1] == 0 and skewed[2] > 120
+    # a read of another allele counts for nothing; mapping quality caps a read's weight
+    other = site_likelihoods(q30, mq, np.arange(20) < 10, np.arange(20) >= 10)
+    assert other[2] == 0 and other[0] > 100
+    low_mq = site_likelihoods(q30, np.full(20, 3, np.uint8), np.arange(20) < 3, none)
+    assert low_mq[0] < 10
 
 
 def test_downsampling_is_deterministic_and_capped(found):
