@@ -30,7 +30,7 @@ MODELS = {"davis": ROOT / "resources/models/dta-davis", "kiba": ROOT / "resource
 
 def _subset(data: Path, name: str, n_pairs: int, work: Path) -> tuple[Path, Path, Path]:
     """drugs.tsv, targets.fasta, pairs.tsv of the first n_pairs pairs of fold 0 (and the drugs/targets they use)."""
-    from genoscreen.affinity.data import read_targets
+    from genoscreen.affinity.io.proteins import read_targets
 
     src = data / name
     pairs = pd.read_csv(src / "train_pairs.tsv", sep="\t", dtype={"drug_id": str, "target_id": str})

@@ -112,7 +112,7 @@ def main() -> None:
     parser.add_argument("--memory-targets", type=int, default=8, help="targets in the memory runs")
     args = parser.parse_args()
 
-    from genoscreen.affinity.data import read_targets
+    from genoscreen.affinity.io.proteins import read_targets
     from genoscreen.screening.panels import panel_names
     from genoscreen.screening.screen import SCORE_MEMORY
 

@@ -179,7 +179,7 @@ def test_split_sdf_and_smi(tmp_path):
 def test_errors_of_chunks_point_at_library_rows(tmp_path, fmt):
     """Each chunk is screened alone, yet the merged errors table gives the row the compound reader reports for the
     whole library (file line for .smi, with blank and comment lines; table row; SDF record)."""
-    from genoscreen.affinity.data import load_compounds
+    from genoscreen.affinity.io.compounds import load_compounds
 
     good = ["CCO", "c1ccccc1", "CC(=O)O", "CCN", "CCCl"]
     smiles = good[:2] + ["C1CC("] + good[2:4] + ["Xyz"] + good[4:]
@@ -296,7 +296,7 @@ def test_merge_hits_keeps_ids_that_look_like_missing_values(tmp_path):
 @pytest.mark.parametrize("fmt", [".smi", ".tsv", ".sdf"])
 def test_split_refuses_duplicate_ids_as_screen_does(tmp_path, fmt):
     """Two chunks would each accept their copy of a duplicated id; the split refuses it with the reader's rows."""
-    from genoscreen.affinity.data import load_compounds
+    from genoscreen.affinity.io.compounds import load_compounds
 
     names = ["a", "b", "a"]
     lib = tmp_path / f"lib{fmt}"
@@ -373,3 +373,39 @@ def test_learned_profile_must_be_named_in_the_config(tmp_path):
     assert read_training_data(table, schema, {}, {"na12878": "x.bam"})[0].profile == "learned:na12878"
     with pytest.raises(InputError, match=r"row 2: profile learned:na12878 is not in training.caller.profile_bams"):
         read_training_data(table, schema, {}, {"other": "y.bam"})
+
+
+def test_report_keeps_ids_that_look_like_missing_values(tmp_path):
+    """The report reads hits as merge-hits does: compound and target ids "NA" and "null" stay names, not NaN."""
+    from genoscreen.report import build_report
+
+    hits = tmp_path / "hits.tsv"
+    hits.write_text("compound_id\ttarget_id\tprediction\trank\nNA\tnull\t7.5\t1\nnull\tnull\t6.5\t2\nm1\tNA\t6.0\t1\n")
+    text = build_report(tmp_path / "report.html", hits={"lib": hits}).read_text()
+    assert "<b>null</b>" in text and "<b>NA</b>" in text
+    assert '<td class="l">NA</td>' in text and '<td class="l">null</td>' in text
+    assert "3 compounds × 2 targets" in text
+
+
+@pytest.mark.parametrize("name", ["lib.smiles", "lib.ism.gz", "lib.sd"])
+def test_split_accepts_every_extension_screen_reads(tmp_path, name):
+    """One compound reader: a library `screen` reads (here .smiles, gzipped .ism, .sd) splits into chunks it reads."""
+    import gzip
+
+    from genoscreen.affinity.io.compounds import load_compounds
+    from genoscreen.workflow.chunks import library_format
+
+    lib = tmp_path / name
+    if ".sd" in name:
+        from rdkit import Chem
+
+        text = "".join(f"m{i}" + Chem.MolToMolBlock(Chem.MolFromSmiles("C" * (i + 1) + "O")) + "$$$$\n" for i in range(4))
+    else:
+        text = "".join(f"{'C' * (i + 1)}O m{i}\n" for i in range(4))
+    lib.write_bytes(gzip.compress(text.encode()) if name.endswith(".gz") else text.encode())
+    fmt = library_format(lib)
+    assert fmt == (".sdf" if ".sd" in name else ".smi")
+    outs = [tmp_path / f"chunk{k:03d}{fmt}" for k in range(2)]
+    assert split_library(lib, outs) == [2, 2]
+    whole, _, _ = load_compounds(lib)
+    assert [i for out in outs for i in load_compounds(out)[0]] == whole == ["m0", "m1", "m2", "m3"]

@@ -30,7 +30,7 @@ import pandas as pd
 from flax import nnx, serialization
 
 from genoscreen.affinity.configs import AffinityConfig
-from genoscreen.affinity.featurize import encode_proteins, encode_smiles
+from genoscreen.affinity.data import AffinityData, load_inputs, prepare_data  # noqa: F401  (re-exported for now)
 from genoscreen.affinity.metrics import concordance_index, evaluate
 from genoscreen.affinity.model import DeepDTA, build_model
 from genoscreen.common.errors import InputError
@@ -44,81 +44,6 @@ SCORE_CHUNK = 8192
 # A training batch encodes only the drug slots it uses, rounded up to a multiple of this (one compile per size):
 # KIBA batches use 49-138 of their 224 padded slots (median 72), Davis ~16-24 of 72.
 DRUG_SLOT_BUCKET = 32
-
-
-@dataclasses.dataclass
-class AffinityData:
-    """Encoded inputs: token tables for distinct drugs/targets and pairs as indices into them."""
-
-    drug_ids: list[str]
-    target_ids: list[str]
-    drug_tokens: np.ndarray  # int32 [n_drugs, max_drug_len]
-    target_tokens: np.ndarray  # int32 [n_targets, max_target_len]
-    pair_drug: np.ndarray  # int32 [n_pairs]
-    pair_target: np.ndarray  # int32 [n_pairs]
-    labels: np.ndarray | None  # float32 [n_pairs]
-    folds: np.ndarray | None  # int64 [n_pairs]
-
-    @property
-    def n_pairs(self) -> int:
-        return len(self.pair_drug)
-
-    def subset(self, index: np.ndarray) -> "AffinityData":
-        return dataclasses.replace(
-            self,
-            pair_drug=self.pair_drug[index],
-            pair_target=self.pair_target[index],
-            labels=None if self.labels is None else self.labels[index],
-            folds=None if self.folds is None else self.folds[index],
-        )
-
-
-def prepare_data(
-    drug_ids: list[str], smiles: list[str], targets: dict[str, str], pairs: pd.DataFrame, config: AffinityConfig
-) -> AffinityData:
-    """Encode drugs/targets with the config's max lengths and map pairs to row indices (ids must all be known)."""
-    drug_tokens, _ = encode_smiles(smiles, config.max_drug_len)
-    target_ids = list(targets)
-    target_tokens, _ = encode_proteins([targets[t] for t in target_ids], config.max_target_len)
-    drug_row = pd.Series(np.arange(len(drug_ids)), index=drug_ids)
-    target_row = pd.Series(np.arange(len(target_ids)), index=target_ids)
-    return AffinityData(
-        drug_ids=list(drug_ids),
-        target_ids=target_ids,
-        drug_tokens=drug_tokens,
-        target_tokens=target_tokens,
-        pair_drug=drug_row.reindex(pairs["drug_id"]).to_numpy().astype(np.int32),
-        pair_target=target_row.reindex(pairs["target_id"]).to_numpy().astype(np.int32),
-        labels=pairs["label"].to_numpy(np.float32) if "label" in pairs else None,
-        folds=pairs["fold"].to_numpy() if "fold" in pairs else None,
-    )
-
-
-def load_inputs(
-    drugs_path, targets_path, pairs_path, config: AffinityConfig, errors_path=None, require_labels: bool = False
-) -> tuple[AffinityData, pd.DataFrame, np.ndarray]:
-    """Read and encode the three inputs of train/cv/predict.
-
-    Returns (data over the usable pairs, the pairs table as read, boolean mask of usable pairs). Pairs whose drug
-    had an invalid SMILES are not usable (counted, warned); an id absent from the drugs or targets file is an
-    InputError.
-    """
-    from genoscreen.affinity.data import check_pair_ids, load_compounds, read_pairs, read_targets
-
-    drug_ids, smiles, invalid = load_compounds(drugs_path, errors_path)
-    targets = read_targets(targets_path)
-    pairs = read_pairs(pairs_path)
-    if require_labels and "label" not in pairs:
-        raise InputError(f"{pairs_path}: no label column; training needs one (e.g. 'label', 'pkd' or 'kiba_score')")
-    invalid_ids = {rec[1] for rec in invalid}
-    check_pair_ids(pairs, drug_ids, targets, pairs_path, drugs_path, targets_path, invalid_ids)
-    usable = ~pairs["drug_id"].isin(invalid_ids).to_numpy()
-    if not usable.all():
-        log.warning("%d pair(s) use a drug with an invalid SMILES and are skipped", int((~usable).sum()))
-    if not usable.any():
-        raise InputError(f"{pairs_path}: no pair has a valid drug; see the errors file")
-    data = prepare_data(drug_ids, smiles, targets, pairs[usable].reset_index(drop=True), config)
-    return data, pairs, usable
 
 
 # ----------------------------------------------------------------------------------------------- batch plans

@@ -286,7 +286,8 @@ def run_predict(args) -> int:
 
     from genoscreen.affinity import train as T
     from genoscreen.affinity.checkpoint import load_model
-    from genoscreen.common.io import atomic_open, atomic_path
+    from genoscreen.affinity.io.pairs import write_predictions
+    from genoscreen.common.io import atomic_path
 
     out = Path(args.out)
     errors = _errors_path(args, out.with_name(out.name))
@@ -296,10 +297,7 @@ def run_predict(args) -> int:
         data, pairs, usable = T.load_inputs(args.drugs, args.targets, args.pairs, config, errors_tmp)
         pred = np.full(len(pairs), np.nan)
         pred[usable] = T.predict(model, data)
-        frame = pairs[["drug_id", "target_id"]].copy()
-        frame["prediction"] = pred
-        with atomic_open(out) as handle:
-            frame.to_csv(handle, sep="\t", index=False, float_format="%.5f", na_rep="NA")
+        write_predictions(out, pairs, pred)
     _report_errors(errors)
     log.info("%d predictions written to %s", int(usable.sum()), out)
     return 0
@@ -308,9 +306,7 @@ def run_predict(args) -> int:
 def run_evaluate(args) -> int:
     import json
 
-    import pandas as pd
-
-    from genoscreen.affinity.data import read_pairs
+    from genoscreen.affinity.io.pairs import read_pairs, read_predictions
     from genoscreen.affinity.metrics import METRIC_NAMES, evaluate
     from genoscreen.common.errors import InputError
     from genoscreen.common.io import atomic_open, check_outputs
@@ -319,20 +315,7 @@ def run_evaluate(args) -> int:
     labels = read_pairs(args.labels)
     if "label" not in labels:
         raise InputError(f"{args.labels}: no label column; give the pairs file with labels")
-    try:
-        preds = pd.read_csv(args.predictions, sep="\t", dtype={"drug_id": str, "target_id": str})
-    except (OSError, UnicodeDecodeError, ValueError) as err:  # pandas' parser errors are ValueErrors
-        raise InputError(f"{args.predictions}: cannot read ({err}); give the TSV from `affinity predict`") from err
-    missing = [c for c in ("drug_id", "target_id", "prediction") if c not in preds]
-    if missing:
-        raise InputError(f"{args.predictions}: missing column(s) {', '.join(missing)}; give `affinity predict` output")
-    values = pd.to_numeric(preds["prediction"], errors="coerce")
-    not_number = values.isna() & preds["prediction"].notna()
-    if not_number.any():
-        i = int(not_number.to_numpy().nonzero()[0][0])
-        raise InputError(f"{args.predictions}: row {i + 2}: prediction '{preds['prediction'].iloc[i]}' is not a number; "
-                         "fix the row or write it as NA")
-    preds["prediction"] = values
+    preds = read_predictions(args.predictions)
     keys = ["drug_id", "target_id"]
     for frame, name in ((labels, args.labels), (preds, args.predictions)):
         dup = frame.duplicated(keys)

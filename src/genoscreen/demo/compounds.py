@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from genoscreen.common.io import atomic_open
+from genoscreen.affinity.io.compounds import write_smi
 
 # (id, SMILES): small-molecule kinase inhibitors approved for cancer therapy.
 KINASE_INHIBITORS: tuple[tuple[str, str], ...] = (
@@ -23,7 +23,4 @@ KINASE_INHIBITORS: tuple[tuple[str, str], ...] = (
 
 def write_compounds(path: str | Path) -> Path:
     """Write the demo compounds as a `.smi` file (SMILES, whitespace, id)."""
-    with atomic_open(path) as handle:
-        for compound_id, smiles in KINASE_INHIBITORS:
-            handle.write(f"{smiles}\t{compound_id}\n")
-    return Path(path)
+    return write_smi(path, KINASE_INHIBITORS)

@@ -12,6 +12,7 @@ import json
 import logging
 from pathlib import Path
 
+from genoscreen.affinity.io.hits import read_hits
 from genoscreen.common.errors import InputError
 from genoscreen.common.io import atomic_open
 
@@ -182,17 +183,10 @@ def _screening_section(hits: dict, top_hits: int, targets_shown: int) -> str:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import matplotlib.ticker
-    import pandas as pd
 
     parts = ["<h2>Screening</h2>"]
     for name, path in hits.items():
-        try:
-            table = pd.read_csv(path, sep="\t", dtype={"compound_id": str, "target_id": str})
-        except (OSError, ValueError) as err:
-            raise InputError(f"{path}: cannot read the hits table ({err})") from None
-        missing = {"compound_id", "target_id", "prediction"} - set(table.columns)
-        if missing:
-            raise InputError(f"{path}: missing column(s) {sorted(missing)}; expected the output of `genoscreen screen`")
+        table = read_hits(path, ("compound_id", "target_id", "prediction"))
         parts.append(f"<h3>{html.escape(name)}</h3>")
         parts.append(
             f"<p>{table['compound_id'].nunique()} compounds × {table['target_id'].nunique()} targets: {len(table)} "

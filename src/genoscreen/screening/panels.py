@@ -114,7 +114,7 @@ def load_panel(model_dir: str | Path, name: str, expected_digest: str | None = N
 
 def build_panel(name: str, model, config, fasta: str | Path, batch_size: int = 16) -> Panel:
     """Encode the targets of a protein FASTA with `model`'s target branch into a panel."""
-    from genoscreen.affinity.data import read_targets
+    from genoscreen.affinity.io.proteins import read_targets
     from genoscreen.screening.screen import encode_targets
 
     targets = read_targets(fasta)

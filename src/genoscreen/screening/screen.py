@@ -307,7 +307,7 @@ def screen_compounds(model, config, compound_ids: list[str], smiles: list[str], 
     """
     from genoscreen.common.logging import progress
     from genoscreen.screening.head import ScreeningModel
-    from genoscreen.screening.writers import HitWriter
+    from genoscreen.affinity.io.hits import HitWriter
 
     if top_k is not None and top_k < 1:
         raise InputError(f"--top-k {top_k}: must be at least 1")
@@ -362,10 +362,11 @@ def screen(model_dir: str | Path, compounds: str | Path, out: str | Path, *, tar
     A compound file with no valid compound is an error, unless `allow_empty` (one chunk of a library in the
     workflow): then the hits table has only its header."""
     from genoscreen.affinity.checkpoint import load_model, model_files
-    from genoscreen.affinity.data import read_compounds, read_targets
+    from genoscreen.affinity.io.compounds import read_compounds
+    from genoscreen.affinity.io.hits import HitWriter
+    from genoscreen.affinity.io.proteins import read_targets
     from genoscreen.common.io import atomic_path, check_outputs
     from genoscreen.screening import panels
-    from genoscreen.screening.writers import HitWriter
 
     if (targets is None) == (panel is None):
         raise InputError("give exactly one of --targets T.fasta or --panel NAME")

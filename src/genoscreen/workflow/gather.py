@@ -8,7 +8,8 @@ import json
 import logging
 from pathlib import Path
 
-from genoscreen.affinity.data import ERRORS_HEADER
+from genoscreen.affinity.io.compounds import ERRORS_HEADER
+from genoscreen.affinity.io.hits import read_hits
 from genoscreen.common.errors import InputError
 from genoscreen.common.io import atomic_open, atomic_path
 
@@ -79,9 +80,6 @@ def _ids(header, kind: str) -> set:
     return set({"INFO": header.info, "FORMAT": header.formats, "FILTER": header.filters}[kind].keys())
 
 
-HIT_COLUMNS = ("compound_id", "target_id", "prediction", "rank")
-
-
 def merge_hits(inputs: list[str | Path], out: str | Path, top_k: int | None = None, errors_out: str | Path | None = None,
                index: str | Path | None = None) -> int:
     """Merge per-chunk hit tables into one: re-rank within each target, keep the top K, sort by target then rank.
@@ -94,15 +92,7 @@ def merge_hits(inputs: list[str | Path], out: str | Path, top_k: int | None = No
     import pandas as pd
 
     offsets = _row_offsets(index, len(inputs)) if index is not None else None  # checked before any output
-    frames = []
-    for path in inputs:
-        # Ids are text: "NA", "null" or "N/A" are names here, not missing values.
-        frame = pd.read_csv(path, sep="\t", dtype={"compound_id": str, "target_id": str}, keep_default_na=False)
-        missing = set(HIT_COLUMNS) - set(frame.columns)
-        if missing:
-            raise InputError(f"{path}: missing column(s) {sorted(missing)}; expected the output of `genoscreen screen`")
-        frames.append(frame)
-    hits = pd.concat(frames, ignore_index=True)
+    hits = pd.concat([read_hits(path) for path in inputs], ignore_index=True)
     hits["_target"] = hits["target_id"]
     hits["_seq"] = range(len(hits))
     hits = hits.sort_values(["_target", "prediction", "_seq"], ascending=[True, False, True], kind="stable")

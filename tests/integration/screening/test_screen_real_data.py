@@ -16,7 +16,7 @@ SHIPPED_DAVIS = Path(__file__).resolve().parents[3] / "resources" / "models" / "
 
 
 def _subset(shared, tmp_path, n_compounds: int, n_targets: int):
-    from genoscreen.affinity.data import read_targets
+    from genoscreen.affinity.io.proteins import read_targets
 
     drugs = pd.read_csv(shared("dta", "kiba", "drugs.tsv"), sep="\t").head(n_compounds)
     library = tmp_path / "library.tsv"

@@ -6,7 +6,9 @@ import logging
 import pandas as pd
 import pytest
 
-from genoscreen.affinity.data import check_pair_ids, load_compounds, read_compounds, read_pairs, read_targets
+from genoscreen.affinity.io.compounds import load_compounds, read_compounds
+from genoscreen.affinity.io.pairs import check_pair_ids, read_pairs
+from genoscreen.affinity.io.proteins import read_targets
 from genoscreen.common.errors import InputError
 
 

@@ -8,7 +8,9 @@ import pytest
 
 from genoscreen.affinity import train as T
 from genoscreen.affinity.configs import get_preset
-from genoscreen.affinity.data import read_compounds, read_pairs, read_targets
+from genoscreen.affinity.io.compounds import read_compounds
+from genoscreen.affinity.io.pairs import read_pairs
+from genoscreen.affinity.io.proteins import read_targets
 
 
 @pytest.fixture

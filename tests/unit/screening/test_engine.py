@@ -141,7 +141,7 @@ def test_block_width_respects_the_memory_budget():
 
 
 def test_failed_write_leaves_no_output(tmp_path):
-    from genoscreen.screening.writers import HitWriter
+    from genoscreen.affinity.io.hits import HitWriter
 
     out = tmp_path / "hits.tsv"
     with pytest.raises(RuntimeError):

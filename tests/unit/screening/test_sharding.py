@@ -13,7 +13,8 @@ from screening_helpers import random_proteins, write_fasta, write_smi
 SCRIPT = """
 import sys
 from genoscreen.affinity.checkpoint import load_model
-from genoscreen.affinity.data import read_compounds, read_targets
+from genoscreen.affinity.io.compounds import read_compounds
+from genoscreen.affinity.io.proteins import read_targets
 from genoscreen.screening.screen import TileShape, encode_targets, screen_compounds
 
 model, config = load_model(sys.argv[1])

@@ -1,7 +1,9 @@
-"""Screen results to TSV or Parquet, written in blocks as they come and renamed into place only when complete.
+"""Hits tables, `genoscreen screen`'s output: the writer (TSV or Parquet) and the one reader (merge-hits, report).
 
-Columns: `compound_id`, `target_id`, `prediction`, `rank` (1 = strongest within the target). The caller hands rows
-target by target, each target's rows in rank order, so the file is sorted by target then rank without a final sort.
+Columns: `compound_id`, `target_id`, `prediction`, `rank` (1 = strongest within the target). `HitWriter` writes in
+blocks as rows come and renames the file into place only when complete; the caller hands rows target by target,
+each target's rows in rank order, so the file is sorted by target then rank without a final sort. Ids are text:
+`read_hits` keeps "NA", "null" or "N/A" as names, never missing values.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from genoscreen.common.errors import InputError
 from genoscreen.common.io import atomic_path
 
 COLUMNS = ("compound_id", "target_id", "prediction", "rank")
@@ -104,3 +107,21 @@ class HitWriter(contextlib.AbstractContextManager):
                 self._stack.__exit__(type(err), err, err.__traceback__)
                 raise
         return self._stack.__exit__(exc_type, exc, tb)
+
+
+def read_hits(path: str | Path, columns: tuple[str, ...] = COLUMNS):
+    """A hits table (TSV, or Parquet for *.parquet) as a DataFrame with text ids; InputError if it cannot be read
+    or lacks one of `columns`."""
+    import pandas as pd
+
+    try:
+        if is_parquet(path):
+            table = pd.read_parquet(path)
+        else:
+            table = pd.read_csv(path, sep="\t", dtype={"compound_id": str, "target_id": str}, keep_default_na=False)
+    except (OSError, ValueError) as err:
+        raise InputError(f"{path}: cannot read the hits table ({err})") from None
+    missing = set(columns) - set(table.columns)
+    if missing:
+        raise InputError(f"{path}: missing column(s) {sorted(missing)}; expected the output of `genoscreen screen`")
+    return table
