@@ -31,6 +31,7 @@ from flax import nnx, serialization
 
 from genoscreen.affinity.configs import AffinityConfig
 from genoscreen.affinity.data import AffinityData, load_inputs, prepare_data  # noqa: F401  (re-exported for now)
+from genoscreen.affinity.inference import predict
 from genoscreen.affinity.metrics import concordance_index, evaluate
 from genoscreen.affinity.model import DeepDTA, build_model
 from genoscreen.common.errors import InputError
@@ -39,8 +40,6 @@ from genoscreen.common.io import atomic_open
 log = logging.getLogger(__name__)
 
 SYNC_EVERY = 16  # steps between host syncs (deadline checks, bounded dispatch queue)
-ENCODE_CHUNK = 256
-SCORE_CHUNK = 8192
 # A training batch encodes only the drug slots it uses, rounded up to a multiple of this (one compile per size):
 # KIBA batches use 49-138 of their 224 padded slots (median 72), Davis ~16-24 of 72.
 DRUG_SLOT_BUCKET = 32
@@ -250,50 +249,6 @@ def run_steps(params, opt_state, key, drug_table, target_table, plan: dict, conf
                 break
     counts = plan["mask"][: len(losses)].sum(axis=1)
     return params, opt_state, key, np.asarray(jnp.stack(losses)) if losses else np.zeros(0, np.float32), counts
-
-
-@functools.partial(jax.jit, static_argnames=("graphdef", "branch"))
-def _encode(params, tokens, *, graphdef, branch):
-    model = nnx.merge(graphdef, params)
-    return model.encode_drugs(tokens) if branch == "drug" else model.encode_targets(tokens)
-
-
-@functools.partial(jax.jit, static_argnames=("graphdef",))
-def _score(params, drug_feats, target_feats, drug_index, target_index, *, graphdef):
-    model = nnx.merge(graphdef, params)
-    return model.score_pairs(drug_feats, target_feats, drug_index, target_index)
-
-
-def _bucket(n: int, cap: int) -> int:
-    """Padded size for n rows: the next power of two (at least 16), at most cap; keeps compiles few."""
-    return min(cap, max(16, 1 << max(0, n - 1).bit_length()))
-
-
-def _encode_all(graphdef, params, tokens: np.ndarray, branch: str) -> jax.Array:
-    feats = []
-    for start in range(0, len(tokens), ENCODE_CHUNK):
-        chunk = tokens[start : start + ENCODE_CHUNK]
-        k = len(chunk)
-        chunk = np.pad(chunk, ((0, _bucket(k, ENCODE_CHUNK) - k), (0, 0)))
-        feats.append(_encode(params, jnp.asarray(chunk), graphdef=graphdef, branch=branch)[:k])
-    return jnp.concatenate(feats, axis=0)
-
-
-def predict(model: DeepDTA, data: AffinityData) -> np.ndarray:
-    """Predictions for every pair of `data`, encoding each distinct drug and target once."""
-    graphdef, params = nnx.split(model, nnx.Param)
-    drug_feats = _encode_all(graphdef, params, data.drug_tokens, "drug")
-    target_feats = _encode_all(graphdef, params, data.target_tokens, "target")
-    out = np.empty(data.n_pairs, dtype=np.float32)
-    for start in range(0, data.n_pairs, SCORE_CHUNK):
-        d = data.pair_drug[start : start + SCORE_CHUNK]
-        t = data.pair_target[start : start + SCORE_CHUNK]
-        k = len(d)
-        size = _bucket(k, SCORE_CHUNK)
-        pred = _score(params, drug_feats, target_feats, jnp.asarray(np.pad(d, (0, size - k))),
-                      jnp.asarray(np.pad(t, (0, size - k))), graphdef=graphdef)
-        out[start : start + k] = np.asarray(pred[:k])
-    return out
 
 
 # ----------------------------------------------------------------------------------------------- checkpoints

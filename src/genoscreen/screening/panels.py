@@ -14,10 +14,15 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import jax
 import numpy as np
+from flax import nnx
 
+from genoscreen.affinity.checkpoint import load_model, read_model_config
+from genoscreen.affinity.io.proteins import read_targets
 from genoscreen.common.errors import InputError
 from genoscreen.common.io import atomic_path
+from genoscreen.screening.encoding import encode_targets
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +44,6 @@ class Panel:
 
 def weights_digest(model) -> str:
     """sha256 over the target branch's parameters: a panel is valid exactly as long as these are unchanged."""
-    import jax
-    from flax import nnx
-
     leaves = jax.tree_util.tree_flatten_with_path(nnx.state(model.target_branch, nnx.Param))[0]
     digest = hashlib.sha256()
     for path, leaf in sorted(leaves, key=lambda item: jax.tree_util.keystr(item[0])):
@@ -114,9 +116,6 @@ def load_panel(model_dir: str | Path, name: str, expected_digest: str | None = N
 
 def build_panel(name: str, model, config, fasta: str | Path, batch_size: int = 16) -> Panel:
     """Encode the targets of a protein FASTA with `model`'s target branch into a panel."""
-    from genoscreen.affinity.io.proteins import read_targets
-    from genoscreen.screening.screen import encode_targets
-
     targets = read_targets(fasta)
     sequences = list(targets.values())
     encodings = encode_targets(model, config, sequences, batch_size=batch_size)
@@ -125,8 +124,6 @@ def build_panel(name: str, model, config, fasta: str | Path, batch_size: int = 1
 
 def add_panel(model_dir: str | Path, name: str, fasta: str | Path, force: bool = False) -> Path:
     """Build panel `name` from a protein FASTA with the model in `model_dir` and store it there."""
-    from genoscreen.affinity.checkpoint import load_model
-
     path = panel_path(model_dir, name)
     if path.exists() and not force:
         raise InputError(f"{path}: panel '{name}' already exists; pass --force to replace it")
@@ -139,8 +136,6 @@ def add_panel(model_dir: str | Path, name: str, fasta: str | Path, force: bool =
 
 def describe_panels(model_dir: str | Path) -> list[tuple[str, int | str, str, str]]:
     """(name, targets, status, source) for each panel; status says whether it matches the model's weights."""
-    from genoscreen.affinity.checkpoint import load_model, read_model_config
-
     names = panel_names(model_dir)
     if not names:
         read_model_config(model_dir)  # no panels is an empty table only for an affinity model

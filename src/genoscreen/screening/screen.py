@@ -4,7 +4,7 @@ Schedule. Each target is encoded once (or read from a panel) and projected throu
 layer; each compound is encoded once, in fixed-size chunks, into a feature spill file (96 floats a compound, on
 disk, not in RAM). Targets, sorted by id, are then taken in blocks; for each block the compounds stream through in
 chunks, each chunk scored as tiles of Tc compounds × Tt targets (one or two fixed shapes, padding sliced off) by
-`ScreeningModel.score_tile`, and fed to a collector:
+`AffinityEngine.score_tile` (affinity/inference.py), and fed to a collector:
 
 - `--top-k K`: `TopK` keeps the K best (score, compound) per target, merged chunk by chunk: memory K × targets,
   so one block holds every target and the library is read once.
@@ -24,14 +24,22 @@ the target tile and the model are replicated.
 from __future__ import annotations
 
 import logging
-import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from genoscreen.affinity.checkpoint import load_model, model_files
+from genoscreen.affinity.inference import AffinityEngine, pad_rows, round_up
+from genoscreen.affinity.io.compounds import read_compounds
+from genoscreen.affinity.io.hits import HitWriter
+from genoscreen.affinity.io.proteins import read_targets
 from genoscreen.common.errors import InputError
+from genoscreen.common.io import atomic_path, check_outputs
+from genoscreen.common.logging import progress
+from genoscreen.screening import panels
+from genoscreen.screening.encoding import Devices, FeatureSpill, encode_compounds, encode_targets, put
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +47,6 @@ SCORE_MEMORY = 256 << 20  # bytes of scores a target block may hold (full rankin
 TILE_ROWS = {"cpu": 4096}  # pairs per tile and per device; accelerators get DEFAULT_TILE_ROWS
 DEFAULT_TILE_ROWS = 32768
 TOPK_MERGE_CHUNKS = 8  # --top-k up to this many chunks is merged chunk by chunk (TopK), beyond it fully ranked
-ENCODE_BATCH = 256  # compounds per drug-encoder call (a multiple of the device count is used)
-TARGET_BATCH = 16
 
 
 @dataclass
@@ -69,116 +75,6 @@ class ScreenSummary:
             f"{self.pairs} pairs in {self.seconds:.1f} s ({self.pairs_per_second:,.0f} pairs/s on {self.devices} "
             f"device(s)); wrote {self.rows} rows to {self.out}{listed}"
         )
-
-
-@dataclass
-class Devices:
-    """A 1-D mesh over the local devices: compound-axis sharding and replication."""
-
-    mesh: object = field(repr=False)
-
-    @classmethod
-    def local(cls) -> "Devices":
-        import jax
-        from jax.sharding import Mesh
-
-        return cls(Mesh(np.array(jax.local_devices()), ("c",)))
-
-    @property
-    def count(self) -> int:
-        return int(self.mesh.devices.size)
-
-    @property
-    def compounds(self):
-        from jax.sharding import NamedSharding, PartitionSpec
-
-        return NamedSharding(self.mesh, PartitionSpec("c"))
-
-    @property
-    def replicated(self):
-        from jax.sharding import NamedSharding, PartitionSpec
-
-        return NamedSharding(self.mesh, PartitionSpec())
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# Encoding
-
-
-def encode_targets(model, config, sequences: list[str], batch_size: int = TARGET_BATCH, screening_model=None,
-                   devices: Devices | None = None) -> np.ndarray:
-    """Protein sequences -> target-branch features float32 [n, 96], in fixed batches (one compiled shape)."""
-    from genoscreen.affinity.featurize import encode_proteins
-    from genoscreen.screening.head import ScreeningModel, pad_rows, round_up
-
-    devices = devices or Devices.local()
-    sm = screening_model or ScreeningModel(model, devices.replicated)
-    batch = round_up(batch_size, devices.count)
-    tokens, n_truncated = encode_proteins(sequences, config.max_target_len)
-    out = np.zeros((len(sequences), sm.n_features), np.float32)
-    for start in range(0, len(sequences), batch):
-        chunk = tokens[start : start + batch]
-        feats = sm.encode_targets(_put(pad_rows(chunk, batch), devices.compounds))
-        out[start : start + len(chunk)] = np.asarray(feats)[: len(chunk)]
-    return out
-
-
-class FeatureSpill:
-    """Drug features [n, D] float32 appended chunk by chunk to an anonymous temporary file and read back by range."""
-
-    def __init__(self, dim: int, directory: str | Path | None = None):
-        self.dim = dim
-        self.n = 0
-        self._file = tempfile.TemporaryFile(dir=directory, prefix=".genoscreen-features-")
-
-    def append(self, feats: np.ndarray) -> None:
-        self._file.seek(0, 2)
-        self._file.write(np.ascontiguousarray(feats, dtype=np.float32).tobytes())
-        self.n += len(feats)
-
-    def read(self, start: int, stop: int) -> np.ndarray:
-        self._file.seek(start * self.dim * 4)
-        data = np.fromfile(self._file, dtype=np.float32, count=(stop - start) * self.dim)
-        return data.reshape(stop - start, self.dim)
-
-    def close(self) -> None:
-        self._file.close()
-
-
-def encode_compounds(sm, config, smiles: list[str], devices: Devices, directory=None, bar=None) -> tuple[FeatureSpill, int]:
-    """Encode every SMILES once, in fixed batches, into a FeatureSpill; returns (spill, n_truncated)."""
-    from genoscreen.affinity.featurize import SMILES_VOCAB, encode
-    from genoscreen.screening.head import pad_rows, round_up
-
-    batch = round_up(ENCODE_BATCH, devices.count)
-    spill = FeatureSpill(sm.n_features, directory)
-    n_truncated = n_unknown = 0
-    pending = None
-    for start in range(0, len(smiles), batch):
-        chunk = smiles[start : start + batch]
-        tokens, trunc, unknown = encode(chunk, config.max_drug_len, SMILES_VOCAB)
-        n_truncated += trunc
-        n_unknown += unknown
-        feats = sm.encode_drugs(_put(pad_rows(tokens, batch), devices.compounds))
-        if pending is not None:  # keep one batch in flight while the host tokenizes the next
-            spill.append(np.asarray(pending[0])[: pending[1]])
-        pending = (feats, len(chunk))
-        if bar is not None:
-            bar.update(len(chunk))
-    if pending is not None:
-        spill.append(np.asarray(pending[0])[: pending[1]])
-    if n_unknown:
-        log.warning("%d SMILES characters outside DeepDTA's 64-character set mapped to the unknown token", n_unknown)
-    if n_truncated:
-        log.info("%d of %d SMILES longer than %d characters were truncated", n_truncated, len(smiles),
-                 config.max_drug_len)
-    return spill, n_truncated
-
-
-def _put(array: np.ndarray, sharding):
-    import jax
-
-    return jax.device_put(array, sharding)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -251,20 +147,18 @@ def default_tile_rows() -> int:
 def score_blocks(sm, spill: FeatureSpill, a_targets: np.ndarray, devices: Devices, shape: TileShape,
                  make_collector, block_targets: int, bar=None):
     """Yield (block_start, collector) for consecutive blocks of `block_targets` targets, every compound scored."""
-    from genoscreen.screening.head import pad_rows, round_up
-
     n, n_targets = spill.n, len(a_targets)
     for t0 in range(0, n_targets, block_targets):
         block = a_targets[t0 : t0 + block_targets]
         padded = pad_rows(block, round_up(len(block), shape.targets))
-        target_tiles = [_put(padded[i : i + shape.targets], devices.replicated)
+        target_tiles = [put(padded[i : i + shape.targets], devices.replicated)
                         for i in range(0, len(padded), shape.targets)]
         collector = make_collector(len(block))
         in_flight = None
         for c0 in range(0, n, shape.chunk):
             c1 = min(n, c0 + shape.chunk)
             feats = pad_rows(spill.read(c0, c1), round_up(c1 - c0, shape.compounds))
-            tiles = [[sm.score_tile(_put(feats[i : i + shape.compounds], devices.compounds), a_t) for a_t in target_tiles]
+            tiles = [[sm.score_tile(put(feats[i : i + shape.compounds], devices.compounds), a_t) for a_t in target_tiles]
                      for i in range(0, len(feats), shape.compounds)]
             if in_flight is not None:  # gather the previous chunk while this one computes
                 _collect(collector, *in_flight, len(block), bar)
@@ -305,16 +199,13 @@ def screen_compounds(model, config, compound_ids: list[str], smiles: list[str], 
     `target_feats` are target-branch encodings [n_targets, 96] (from `encode_targets` or a panel). `tile`,
     `score_memory` and `devices` default to the shapes for this backend, `SCORE_MEMORY` and every local device.
     """
-    from genoscreen.common.logging import progress
-    from genoscreen.screening.head import ScreeningModel
-    from genoscreen.affinity.io.hits import HitWriter
 
     if top_k is not None and top_k < 1:
         raise InputError(f"--top-k {top_k}: must be at least 1")
     start_time = time.perf_counter()
     out = Path(out)
     devices = devices or Devices.local()
-    sm = ScreeningModel(model, devices.replicated)
+    sm = AffinityEngine(model, devices.replicated)
     n, n_targets = len(compound_ids), len(target_ids)
 
     order = sorted(range(n_targets), key=lambda j: target_ids[j])
@@ -361,13 +252,6 @@ def screen(model_dir: str | Path, compounds: str | Path, out: str | Path, *, tar
 
     A compound file with no valid compound is an error, unless `allow_empty` (one chunk of a library in the
     workflow): then the hits table has only its header."""
-    from genoscreen.affinity.checkpoint import load_model, model_files
-    from genoscreen.affinity.io.compounds import read_compounds
-    from genoscreen.affinity.io.hits import HitWriter
-    from genoscreen.affinity.io.proteins import read_targets
-    from genoscreen.common.io import atomic_path, check_outputs
-    from genoscreen.screening import panels
-
     if (targets is None) == (panel is None):
         raise InputError("give exactly one of --targets T.fasta or --panel NAME")
     out = Path(out)

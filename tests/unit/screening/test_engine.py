@@ -1,4 +1,4 @@
-"""The screening engine: factorised tiles equal the model's per-pair path; top-K, ranking, blocks, ties, writers."""
+"""The screening engine: factorised tiles equal the model's per-pair path and `predict`; top-K, ranking, blocks, ties, writers."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def reference(tiny_model, proteins):
 
 
 def run(tiny_model, proteins, out, **kwargs):
-    from genoscreen.screening.screen import encode_targets
+    from genoscreen.screening.encoding import encode_targets
 
     model, config = tiny_model
     ids = [f"C{i:04d}" for i in range(len(kwargs.get("smiles", SMILES)))]
@@ -43,16 +43,30 @@ def as_matrix(table, proteins):
 def test_tile_scores_equal_model_head(tiny_model):
     import jax.numpy as jnp
 
-    from genoscreen.screening.head import ScreeningModel
+    from genoscreen.affinity.inference import AffinityEngine
 
     model, _ = tiny_model
     rng = np.random.default_rng(0)
     drugs = rng.random((5, model.n_features), dtype=np.float32)
     targets = rng.random((7, model.n_features), dtype=np.float32)
-    sm = ScreeningModel(model)
+    sm = AffinityEngine(model)
     ours = np.asarray(sm.score_tile(drugs, sm.project_targets(targets)))
     ref = np.asarray(model.head(jnp.asarray(np.repeat(drugs, 7, axis=0)), jnp.asarray(np.tile(targets, (5, 1)))))
     np.testing.assert_allclose(ours, ref.reshape(5, 7), atol=1e-5)
+
+
+def test_screen_and_predict_give_the_same_numbers(tiny_model, proteins, tmp_path):
+    """One engine: `screen`'s tiles and `affinity predict`'s listed pairs score every pair alike."""
+    from genoscreen.affinity.data import prepare_data
+    from genoscreen.affinity.inference import predict
+
+    model, config = tiny_model
+    ids = [f"C{i:04d}" for i in range(len(SMILES))]
+    pairs = pd.DataFrame([(d, t) for d in ids for t in proteins], columns=["drug_id", "target_id"])
+    data = prepare_data(ids, SMILES, proteins, pairs, config)
+    listed = predict(model, data).reshape(len(ids), len(proteins))
+    _, table = run(tiny_model, proteins, tmp_path / "hits.parquet", tile=SMALL_TILE)
+    np.testing.assert_allclose(as_matrix(table, proteins), listed, atol=1e-5)
 
 
 def test_full_table_equals_per_pair_path_sorted_by_target_then_rank(tiny_model, proteins, reference, tmp_path):

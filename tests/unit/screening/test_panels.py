@@ -26,7 +26,7 @@ def fasta(tmp_path):
 
 
 def test_panel_round_trip_holds_ids_and_encodings_only(model_dir, fasta, tiny_model):
-    from genoscreen.screening.screen import encode_targets
+    from genoscreen.screening.encoding import encode_targets
 
     model, config = tiny_model
     path = panels.add_panel(model_dir, "kin", fasta)

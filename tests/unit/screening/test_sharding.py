@@ -15,7 +15,8 @@ import sys
 from genoscreen.affinity.checkpoint import load_model
 from genoscreen.affinity.io.compounds import read_compounds
 from genoscreen.affinity.io.proteins import read_targets
-from genoscreen.screening.screen import TileShape, encode_targets, screen_compounds
+from genoscreen.screening.encoding import encode_targets
+from genoscreen.screening.screen import TileShape, screen_compounds
 
 model, config = load_model(sys.argv[1])
 ids, smiles, _ = read_compounds(sys.argv[2])

@@ -1,0 +1,117 @@
+"""Where a screen's proteins and compounds become features: each encoded once, on every local device.
+
+Targets are encoded in fixed batches (one compiled shape); compounds stream through in fixed batches, tokenized on
+the host while the previous batch runs, into a `FeatureSpill` (96 floats a compound, on disk, not in RAM).
+Batches are sharded over the compound axis across all local devices (`Devices`); the model is replicated.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jax
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+from genoscreen.affinity.featurize import SMILES_VOCAB, encode, encode_proteins
+from genoscreen.affinity.inference import AffinityEngine, pad_rows, round_up
+
+log = logging.getLogger(__name__)
+
+ENCODE_BATCH = 256  # compounds per drug-encoder call (a multiple of the device count is used)
+TARGET_BATCH = 16
+
+
+@dataclass
+class Devices:
+    """A 1-D mesh over the local devices: compound-axis sharding and replication."""
+
+    mesh: object = field(repr=False)
+
+    @classmethod
+    def local(cls) -> "Devices":
+        return cls(Mesh(np.array(jax.local_devices()), ("c",)))
+
+    @property
+    def count(self) -> int:
+        return int(self.mesh.devices.size)
+
+    @property
+    def compounds(self):
+        return NamedSharding(self.mesh, PartitionSpec("c"))
+
+    @property
+    def replicated(self):
+        return NamedSharding(self.mesh, PartitionSpec())
+
+
+def encode_targets(model, config, sequences: list[str], batch_size: int = TARGET_BATCH, engine=None,
+                   devices: Devices | None = None) -> np.ndarray:
+    """Protein sequences -> target-branch features float32 [n, 96], in fixed batches (one compiled shape)."""
+    devices = devices or Devices.local()
+    sm = engine or AffinityEngine(model, devices.replicated)
+    batch = round_up(batch_size, devices.count)
+    tokens, n_truncated = encode_proteins(sequences, config.max_target_len)
+    out = np.zeros((len(sequences), sm.n_features), np.float32)
+    for start in range(0, len(sequences), batch):
+        chunk = tokens[start : start + batch]
+        feats = sm.encode_targets(put(pad_rows(chunk, batch), devices.compounds))
+        out[start : start + len(chunk)] = np.asarray(feats)[: len(chunk)]
+    return out
+
+
+class FeatureSpill:
+    """Drug features [n, D] float32 appended chunk by chunk to an anonymous temporary file and read back by range."""
+
+    def __init__(self, dim: int, directory: str | Path | None = None):
+        self.dim = dim
+        self.n = 0
+        self._file = tempfile.TemporaryFile(dir=directory, prefix=".genoscreen-features-")
+
+    def append(self, feats: np.ndarray) -> None:
+        self._file.seek(0, 2)
+        self._file.write(np.ascontiguousarray(feats, dtype=np.float32).tobytes())
+        self.n += len(feats)
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        self._file.seek(start * self.dim * 4)
+        data = np.fromfile(self._file, dtype=np.float32, count=(stop - start) * self.dim)
+        return data.reshape(stop - start, self.dim)
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def encode_compounds(sm, config, smiles: list[str], devices: Devices, directory=None, bar=None) -> tuple[FeatureSpill, int]:
+    """Encode every SMILES once, in fixed batches, into a FeatureSpill; returns (spill, n_truncated)."""
+    batch = round_up(ENCODE_BATCH, devices.count)
+    spill = FeatureSpill(sm.n_features, directory)
+    n_truncated = n_unknown = 0
+    pending = None
+    for start in range(0, len(smiles), batch):
+        chunk = smiles[start : start + batch]
+        tokens, trunc, unknown = encode(chunk, config.max_drug_len, SMILES_VOCAB)
+        n_truncated += trunc
+        n_unknown += unknown
+        feats = sm.encode_drugs(put(pad_rows(tokens, batch), devices.compounds))
+        if pending is not None:  # keep one batch in flight while the host tokenizes the next
+            spill.append(np.asarray(pending[0])[: pending[1]])
+        pending = (feats, len(chunk))
+        if bar is not None:
+            bar.update(len(chunk))
+    if pending is not None:
+        spill.append(np.asarray(pending[0])[: pending[1]])
+    if n_unknown:
+        log.warning("%d SMILES characters outside DeepDTA's 64-character set mapped to the unknown token", n_unknown)
+    if n_truncated:
+        log.info("%d of %d SMILES longer than %d characters were truncated", n_truncated, len(smiles),
+                 config.max_drug_len)
+    return spill, n_truncated
+
+
+def put(array: np.ndarray, sharding):
+    """`array` on the devices of `sharding`."""
+    return jax.device_put(array, sharding)
