@@ -45,13 +45,14 @@ def main(argv=None) -> int:
     import numpy as np
 
     from genoscreen.caller import calibration as cal
-    from genoscreen.caller.inference import load_predictor
+    from genoscreen.caller.calibrate import labelled_probs
+    from genoscreen.caller.predictor import load_predictor
     from genoscreen.common.errors import GenoscreenError
 
     try:
         predictor = load_predictor(args.model, calibrated=False)
         calibration = None if args.raw else cal.from_model_info(predictor.info, args.model)
-        per_folder = {str(f): cal.labelled_probs(predictor, [f]) for f in args.examples}
+        per_folder = {str(f): labelled_probs(predictor, [f]) for f in args.examples}
     except GenoscreenError as err:
         print(f"bench/calibration.py: {err}", file=sys.stderr)
         return 2

@@ -254,10 +254,10 @@ def test_sigterm_removes_partial_outputs_and_exits_143(tmp_path):
 def test_caller_model_without_weights_is_one_line(inputs, tmp_path, capsys):
     model = tmp_path / "caller"
     shutil.copytree(CALLER_MODEL, model)
-    (model / "weights.msgpack").unlink()
+    (model / "weights.safetensors").unlink()
     assert (model / "inference.jaxexport").exists()
     _one_line_error(capsys, ["call-variants", "--examples", inputs["examples"], "--model", model,
-                             "--out", tmp_path / "p.npz"], "no weights.msgpack")
+                             "--out", tmp_path / "p.npz"], "no weights.safetensors")
     assert not (tmp_path / "p.npz").exists()
 
 

@@ -45,7 +45,7 @@ def model(workspace):
 
 def test_train_call_variants_postprocess(workspace, model):
     root, _, _, calls = workspace
-    assert (model / "weights.msgpack").exists() and (root / "model.train" / "history.json").exists()
+    assert (model / "weights.safetensors").exists() and (root / "model.train" / "history.json").exists()
     probs = root / "probs.npz"
     assert main(["call-variants", "--examples", str(calls), "--model", str(model), "--out", str(probs)]) == 0
     out = root / "calls.vcf.gz"

@@ -8,10 +8,11 @@ the exported forward pass is softmax(logits), log p / T is the logits / T up to 
 
 It is fitted by minimising the negative log-likelihood of labelled examples (make-examples --truth) of raw model
 probabilities, stored in MODEL_DIR/model.json under "calibration" and applied in numpy by
-`inference.Predictor` after the forward pass, so `call-variants`, `call` and everything else that goes through the
+`predictor.Predictor` after the forward pass, so `call-variants`, `call` and everything else that goes through the
 Predictor gets calibrated probabilities; the weights and the export are untouched.
 
-`reliability_table` is the one measurement of calibration (used by `calibrate-caller`, bench/calibration.py and
+Fitting a model's calibration from examples folders is calibrate.py (`calibrate-caller`); this module is the
+transform, its fit on arrays, and the measurement. `reliability_table` is the one measurement of calibration (used by `calibrate-caller`, bench/calibration.py and
 the tests): per stated-quality bin, the observed error rate as Phred, against the stated value.
 """
 
@@ -26,10 +27,9 @@ from typing import Sequence
 
 import numpy as np
 
-from genoscreen.caller.inference import MODEL_JSON, WEIGHTS, weights_digest
+from genoscreen.caller.model_dir import MODEL_JSON, WEIGHTS, weights_digest
 from genoscreen.caller.postprocess import MAX_GQ
 from genoscreen.common.errors import InputError
-from genoscreen.common.io import atomic_open
 
 log = logging.getLogger(__name__)
 
@@ -152,72 +152,6 @@ def fit(probs: np.ndarray, labels: np.ndarray, method: str = "temperature") -> C
                     temperature, T_BOUNDS)
     bias = (0.0, float(result.x[1]), float(result.x[2])) if with_bias else (0.0, 0.0, 0.0)
     return Calibration(method, temperature, bias)
-
-
-def labelled_probs(predictor, folders: Sequence[str | Path]) -> tuple[np.ndarray, np.ndarray]:
-    """(probs [n, 3], labels [n]) of `predictor` over every labelled example of the folders (one folder in
-    memory at a time)."""
-    from genoscreen.caller.call_variants import predict
-    from genoscreen.caller.data import load_labelled
-    from genoscreen.variants.pileup_config import PileupConfig
-
-    for folder in folders:  # every folder readable and of the model's shape before any work
-        predictor.pileup.check_compatible(PileupConfig.read(folder), f"{folder}")
-    probs, labels = [], []
-    for folder in folders:
-        tensors, folder_labels = load_labelled([folder], predictor.pileup)
-        probs.append(predict(predictor, tensors))
-        labels.append(folder_labels)
-    return np.concatenate(probs), np.concatenate(labels)
-
-
-def write_entry(model_dir: str | Path, entry: dict | None) -> Path:
-    """Set (None: remove) the "calibration" entry of MODEL_DIR/model.json atomically, keeping every other key."""
-    path = Path(model_dir) / MODEL_JSON
-    try:
-        info = json.loads(path.read_text())
-    except (OSError, ValueError) as err:
-        raise InputError(f"{path}: cannot read the model description ({err}); copy or retrain the model") from None
-    if entry is None:
-        info.pop(KEY, None)
-    else:
-        info[KEY] = entry
-    with atomic_open(path) as handle:
-        handle.write(json.dumps(info, indent=2) + "\n")
-    return path
-
-
-def calibrate_model(model_dir: str | Path, folders: Sequence[str | Path], method: str = "temperature") -> dict:
-    """Fit a calibration of MODEL_DIR's raw probabilities on labelled examples folders and store it in model.json
-    (replacing any earlier one). Returns {"entry", "before", "after"}: the entry and the in-sample reports."""
-    from genoscreen.caller.inference import load_predictor
-
-    if method not in METHODS:
-        raise InputError(f"--method {method}: expected one of {', '.join(METHODS)}")
-    predictor = load_predictor(model_dir, calibrated=False)
-    probs, labels = labelled_probs(predictor, folders)
-    counts = np.bincount(labels, minlength=3)
-    log.info("fitting a %s calibration on %d labelled examples (hom-ref %d, het %d, hom-alt %d)",
-             method, len(labels), *counts)
-    if len(labels) < 200:
-        log.warning("only %d labelled examples: the calibration will be noisy; give more --examples folders",
-                    len(labels))
-    calibration = fit(probs, labels, method)
-    calibrated = calibration.apply(probs)
-    entry = {
-        "method": calibration.method,
-        "temperature": round(calibration.temperature, 6),
-        "bias": [round(b, 6) for b in calibration.bias],
-        "floor": FLOOR,
-        "fitted_on": [str(f) for f in folders],
-        "n_examples": int(len(labels)),
-        "class_counts": counts.tolist(),
-        "nll_before": round(nll(probs, labels), 6),
-        "nll_after": round(nll(calibrated, labels), 6),
-        "weights_sha256": weights_digest(model_dir),
-    }
-    write_entry(model_dir, entry)
-    return {"entry": entry, "before": report(probs, labels), "after": report(calibrated, labels)}
 
 
 # ---- measuring -----------------------------------------------------------------------------------------------

@@ -11,7 +11,8 @@ import jax
 import numpy as np
 
 from genoscreen.caller.data import SITE_FIELDS, iter_shards, read_summary, write_probs
-from genoscreen.caller.inference import BATCH, load_predictor
+from genoscreen.caller.model_dir import BATCH
+from genoscreen.caller.predictor import load_predictor
 from genoscreen.common.logging import progress
 from genoscreen.variants.pileup_config import PileupConfig
 

@@ -7,11 +7,8 @@ candidate), a dense layer and 3 logits (0, 1, 2 copies of the alt allele(s) the 
 LayerNorm rather than BatchNorm: no running statistics, so each example's output is independent of its batch
 (padding and sharding cannot change a call) and training and inference run the same code.
 
-Model directory (`MODEL_DIR/`):
-  model.json          format tag, ModelConfig, training metadata and metrics
-  pileup_config.json  the PileupConfig the model was trained on; examples of another shape are refused
-  weights.msgpack     flax.serialization msgpack of the parameter state as a pure dict (never pickle)
-  inference.jaxexport the forward pass exported with jax.export, loaded by `call` without Flax (inference.py)
+Saved to and restored from a model directory (its files: model_dir.py) by `save_model` / `load_model`;
+`export_forward` writes the exported forward pass that predictor.py runs without Flax.
 """
 
 from __future__ import annotations
@@ -26,9 +23,9 @@ import numpy as np
 from flax import nnx
 
 from genoscreen.caller.configs import ModelConfig
-from genoscreen.caller.inference import (MODEL_FORMAT, MODEL_JSON, WEIGHTS, export_forward, read_model_info,
-                                         read_weights, weights_digest)
-from genoscreen.common.errors import InputError
+from genoscreen.caller.model_dir import (BATCH, EXPORT, MODEL_FORMAT, MODEL_JSON, WEIGHTS, read_model_info,
+                                         read_weights, weights_digest, write_weights)
+from genoscreen.common import checkpoint
 from genoscreen.common.io import atomic_path
 from genoscreen.variants.pileup_config import PileupConfig
 
@@ -103,7 +100,8 @@ def build_model(config: ModelConfig, pileup: PileupConfig, seed: int = 0) -> Cal
     model = abstract_model(config, pileup)
     rng = np.random.default_rng(seed)
     state = nnx.state(model, nnx.Param)
-    flat = _flatten(nnx.to_pure_dict(state))
+    structure = jax.tree.map(lambda leaf: np.zeros(leaf.shape, leaf.dtype), nnx.to_pure_dict(state))
+    flat = checkpoint.flatten(structure)
     values = {}
     for name, leaf in flat.items():
         shape, dtype = tuple(leaf.shape), leaf.dtype
@@ -116,7 +114,7 @@ def build_model(config: ModelConfig, pileup: PileupConfig, seed: int = 0) -> Cal
             values[name] = np.full(shape, 0.0 if "norm2" in name else 1.0, dtype)
         else:
             values[name] = np.zeros(shape, dtype)
-    nnx.replace_by_pure_dict(state, _unflatten_like(nnx.to_pure_dict(state), values))
+    nnx.replace_by_pure_dict(state, jax.tree.map(jnp.asarray, checkpoint.restore_into(structure, values, "init")))
     nnx.update(model, state)
     return model
 
@@ -133,16 +131,13 @@ def count_params(model: nnx.Module) -> int:
 def save_model(model: CallerCNN, pileup: PileupConfig, out_dir: str | Path, metadata: dict | None = None) -> Path:
     """Write MODEL_DIR atomically (a temp folder renamed into place; an existing model there is replaced).
 
-    Besides the weights it writes the exported forward pass (see inference.py) that `call` loads without Flax.
+    Besides the weights it writes the exported forward pass (`export_forward`) that `call` loads without Flax.
     """
-    from flax import serialization
-
     out_dir = Path(out_dir)
     with atomic_path(out_dir) as tmp:
         tmp.mkdir(parents=True)
         pileup.write(tmp)
-        params = jax.device_get(nnx.to_pure_dict(nnx.state(model, nnx.Param)))
-        (tmp / WEIGHTS).write_bytes(serialization.msgpack_serialize(params))
+        write_weights(tmp, jax.device_get(nnx.to_pure_dict(nnx.state(model, nnx.Param))))
         export = export_forward(model, pileup, tmp, weights_digest(tmp))
         payload = {"format": MODEL_FORMAT, "model": model.config.to_dict(), "export": export, **(metadata or {})}
         (tmp / MODEL_JSON).write_text(json.dumps(payload, indent=2) + "\n")
@@ -154,26 +149,43 @@ def save_model(model: CallerCNN, pileup: PileupConfig, out_dir: str | Path, meta
 
 
 def load_model(model_dir: str | Path) -> tuple[CallerCNN, PileupConfig, dict]:
-    """Restore a CallerCNN from MODEL_DIR into an abstract (eval_shape) model; checks every parameter's shape."""
+    """Restore a CallerCNN from MODEL_DIR into an abstract (eval_shape) model; checks every parameter's name and shape."""
     model_dir = Path(model_dir)
     info, config, pileup = read_model_info(model_dir)
-    weights = model_dir / WEIGHTS
-    restored = read_weights(model_dir)
     model = abstract_model(config, pileup)
     state = nnx.state(model, nnx.Param)
-    expected = {k: v.shape for k, v in _flatten(nnx.to_pure_dict(state)).items()}
-    got = _flatten(restored) if isinstance(restored, dict) else {}
-    got_shapes = {k: tuple(np.shape(v)) for k, v in got.items()}
-    if got_shapes != {k: tuple(v) for k, v in expected.items()}:
-        missing = sorted(set(expected) - set(got_shapes))[:3]
-        wrong = sorted(k for k in expected if k in got_shapes and tuple(expected[k]) != got_shapes[k])[:3]
-        raise InputError(
-            f"{weights}: parameters do not match {MODEL_JSON} (missing {missing}, wrong shape {wrong}); "
-            "the weights belong to another model, copy or retrain it"
-        )
+    expected = jax.tree.map(lambda leaf: np.zeros(leaf.shape, leaf.dtype), nnx.to_pure_dict(state))
+    restored = checkpoint.restore_into(expected, read_weights(model_dir), model_dir / WEIGHTS)
     nnx.replace_by_pure_dict(state, jax.tree.map(jnp.asarray, restored))
     nnx.update(model, state)
     return model, pileup, info
+
+
+def export_forward(model, pileup: PileupConfig, out_dir: Path, weights_sha256: str,
+                   platforms: tuple[str, ...] = ("cpu", "cuda")) -> dict:
+    """Write out_dir/inference.jaxexport for `model`; return the model.json entry describing it (its weights'
+    digest and the names of its flat parameter arguments, in order)."""
+    graphdef, state = nnx.split(model, nnx.Param)
+    params = jax.device_get(nnx.to_pure_dict(state))
+    flat, treedef = jax.tree_util.tree_flatten_with_path(params)
+    paths = ["/".join(str(getattr(k, "key", k)) for k in path) for path, _ in flat]
+    leaves = [leaf for _, leaf in flat]
+
+    def forward(leaves, tensors):  # a flat list: jax.export serialises only string-keyed trees
+        s = nnx.state(model, nnx.Param)
+        nnx.replace_by_pure_dict(s, jax.tree.unflatten(treedef, leaves))
+        return jax.nn.softmax(nnx.merge(graphdef, s)(tensors), axis=-1)
+
+    x = jax.ShapeDtypeStruct((BATCH, *pileup.shape), np.uint8)
+    try:
+        exported = jax.export.export(jax.jit(forward), platforms=platforms)(leaves, x)
+    except Exception as err:  # a platform this jax cannot lower for: export for the CPU alone
+        log.debug("export for %s failed (%s); exporting for cpu only", platforms, err)
+        platforms = ("cpu",)
+        exported = jax.export.export(jax.jit(forward), platforms=platforms)(leaves, x)
+    (out_dir / EXPORT).write_bytes(exported.serialize())
+    return {"file": EXPORT, "platforms": list(platforms), "weights_sha256": weights_sha256,
+            "jax": jax.__version__, "leaf_paths": paths}
 
 
 @nnx.jit
@@ -184,22 +196,3 @@ def _predict(model, tensors):
 def predict_fn(model: CallerCNN):
     """`f(tensors) -> probs` through the Flax model (jitted; one compile per batch shape)."""
     return lambda tensors: _predict(model, tensors)
-
-
-def _unflatten_like(tree: dict, values: dict, prefix: str = "") -> dict:
-    out = {}
-    for key, value in tree.items():
-        name = f"{prefix}/{key}" if prefix else str(key)
-        out[key] = _unflatten_like(value, values, name) if isinstance(value, dict) else jnp.asarray(values[name])
-    return out
-
-
-def _flatten(tree: dict, prefix: str = "") -> dict:
-    out = {}
-    for key, value in tree.items():
-        name = f"{prefix}/{key}" if prefix else str(key)
-        if isinstance(value, dict):
-            out.update(_flatten(value, name))
-        else:
-            out[name] = value
-    return out

@@ -29,7 +29,7 @@ def call(bam: str | Path, ref: str | Path, out: str | Path, *, regions: str | No
          min_qual: float = 1.0) -> dict:
     """Call variants on `bam` over `regions`/`bed` (default: every contig with reads); return a summary dict."""
     from genoscreen.caller.call_variants import concat_sites, enable_compilation_cache, predict_stream
-    from genoscreen.caller.inference import load_predictor
+    from genoscreen.caller.predictor import load_predictor
     from genoscreen.caller.postprocess import check_vcf_path, postprocess
     from genoscreen.variants.make_examples import plan, planned_examples
     from genoscreen.variants.regions import merge_regions

@@ -1,7 +1,7 @@
 """Train the genotype CNN on labelled examples: class-balanced loss, data parallel, best checkpoint by F1.
 
 `train_and_evaluate(config, examples, out_dir, val_examples=...)` is the whole job; the CLI only parses flags.
-Every epoch it writes a resumable checkpoint (params + optimiser state + history, msgpack) to the work folder
+Every epoch it writes a resumable checkpoint (params + optimiser state in genoscreen.common.checkpoint's layout, + history.json) to the work folder
 (default `OUT.train/`), evaluates each validation folder, and replaces OUT with the model when the selection F1
 improves. Data parallelism is jax.sharding over all local devices: the model state is replicated, each global
 batch is split along its first axis, and XLA adds the gradient all-reduce; the result matches one device to
@@ -27,6 +27,7 @@ from genoscreen.caller.call_variants import predict
 from genoscreen.caller.configs import CallerConfig
 from genoscreen.caller.data import load_labelled
 from genoscreen.caller.model import build_model, count_params, load_model, predict_fn, save_model
+from genoscreen.common import checkpoint
 from genoscreen.common.errors import InputError
 from genoscreen.common.io import atomic_open, atomic_path
 from genoscreen.common.logging import progress
@@ -34,7 +35,8 @@ from genoscreen.variants.pileup_config import PileupConfig
 
 log = logging.getLogger(__name__)
 
-CHECKPOINT = "checkpoint.msgpack"
+CHECKPOINT = "checkpoint.safetensors"
+CHECKPOINT_KIND = "caller-training-state/1"
 HISTORY = "history.json"
 SELECT_MEAN = "mean"  # --select-on: the mean F1 over every validation folder
 
@@ -198,17 +200,17 @@ def train_and_evaluate(
     history = {"config": {"model": model_config.to_dict(), "train": tc.to_dict()}, "run": run, "epochs": [],
                "best_epoch": None, "best_f1": -1.0, "select_on": select_on, "wall_s": 0.0}
     start_epoch = 0
-    checkpoint = workdir / CHECKPOINT
-    if resume and checkpoint.exists() and (workdir / HISTORY).exists():
+    state_path = workdir / CHECKPOINT
+    if resume and state_path.exists() and (workdir / HISTORY).exists():
         previous = json.loads((workdir / HISTORY).read_text())
         if (previous.get("run"), previous.get("config"), previous.get("select_on")) != (
                 run, history["config"], select_on):
             raise InputError(f"{workdir}: its checkpoint was made for other examples or settings; pass --restart to "
                              "start over, or give another --workdir")
         history = previous
-        _restore_checkpoint(checkpoint, model, optimizer)
+        _restore_checkpoint(state_path, model, optimizer)
         start_epoch = len(history["epochs"])
-        log.info("resuming from %s after epoch %d", checkpoint, start_epoch)
+        log.info("resuming from %s after epoch %d", state_path, start_epoch)
     parallel.replicate(model, optimizer)
 
     metadata_base = {
@@ -264,47 +266,26 @@ def train_and_evaluate(
             meta["metrics"] = metrics
             save_model(model, pileup, out_dir, meta)
             log.info("saved %s (epoch %d%s)", out_dir, epoch + 1, f", {select_on} F1 {f1:.4f}" if select_on else "")
-        _save_checkpoint(checkpoint, model, optimizer)
+        _save_checkpoint(state_path, model, optimizer)
         with atomic_open(workdir / HISTORY) as handle:
             json.dump(history, handle, indent=2)
     return history
 
 
 def _save_checkpoint(path: Path, model, optimizer) -> None:
-    from flax import serialization
-
     state = jax.device_get(nnx.to_pure_dict(nnx.state((model, optimizer))))
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(serialization.msgpack_serialize(_stringify_keys(state)))
+    checkpoint.save(path, state, CHECKPOINT_KIND)
 
 
 def _restore_checkpoint(path: Path, model, optimizer) -> None:
-    from flax import serialization
-
+    state = nnx.state((model, optimizer))
+    template = jax.device_get(nnx.to_pure_dict(state))
     try:
-        restored = serialization.msgpack_restore(path.read_bytes())
-        state = nnx.state((model, optimizer))
-        template = _stringify_keys(nnx.to_pure_dict(state))
-        restored = jax.tree.map(lambda t, r: jnp.asarray(r, dtype=jnp.asarray(t).dtype), template, restored)
-        nnx.replace_by_pure_dict(state, _unstringify_keys(restored, nnx.to_pure_dict(state)))
-    except Exception as err:
-        raise InputError(f"{path}: checkpoint does not match this model/optimiser ({type(err).__name__}); "
-                         "delete the work folder or pass --restart") from None
+        restored = checkpoint.restore_into(template, checkpoint.load(path, CHECKPOINT_KIND, "training state")[0], path)
+    except InputError as err:
+        raise InputError(f"{err}; delete the work folder or pass --restart") from None
+    nnx.replace_by_pure_dict(state, jax.tree.map(jnp.asarray, restored))
     nnx.update((model, optimizer), state)
-
-
-def _stringify_keys(tree):
-    """msgpack keeps dict keys as given; integers (list indices) become strings so the tree round-trips."""
-    if isinstance(tree, dict):
-        return {str(k): _stringify_keys(v) for k, v in tree.items()}
-    return tree
-
-
-def _unstringify_keys(tree, like):
-    if isinstance(like, dict):
-        by_str = {str(k): k for k in like}
-        return {by_str[k]: _unstringify_keys(v, like[by_str[k]]) for k, v in tree.items()}
-    return tree
 
 
 def config_with(config: CallerConfig, **train_overrides) -> CallerConfig:

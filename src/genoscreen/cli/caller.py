@@ -161,8 +161,9 @@ def _train(args) -> int:
 def _calibrate(args) -> int:
     from pathlib import Path
 
-    from genoscreen.caller.calibration import calibrate_model, format_table
-    from genoscreen.caller.inference import MODEL_JSON
+    from genoscreen.caller.calibrate import calibrate_model
+    from genoscreen.caller.calibration import format_table
+    from genoscreen.caller.model_dir import MODEL_JSON
     from genoscreen.common.io import check_outputs
 
     # model.json is rewritten in place by design: only its folder's writability is checked
@@ -184,7 +185,7 @@ def _caller_card(args) -> int:
     from pathlib import Path
 
     from genoscreen.caller.card import render_caller_card
-    from genoscreen.caller.inference import model_files
+    from genoscreen.caller.model_dir import model_files
     from genoscreen.common.errors import InputError
     from genoscreen.common.io import atomic_open, check_outputs
 
@@ -214,7 +215,7 @@ def _call_variants(args) -> int:
     from pathlib import Path
 
     from genoscreen.caller.call_variants import call_variants
-    from genoscreen.caller.inference import model_files
+    from genoscreen.caller.model_dir import model_files
     from genoscreen.caller.pipeline import default_model_dir
     from genoscreen.common.io import check_outputs
 
@@ -269,7 +270,7 @@ def _vcf_outputs(args) -> dict:
 
 
 def _call(args) -> int:
-    from genoscreen.caller.inference import model_files
+    from genoscreen.caller.model_dir import model_files
     from genoscreen.caller.pipeline import call, default_model_dir
     from genoscreen.common.io import check_outputs
 

@@ -59,11 +59,12 @@ class PileupConfig:
             raise InputError(f"{folder}: no {CONFIG_FILENAME}; is this an examples folder written by `genoscreen make-examples`?")
         return cls.from_dict(json.loads(path.read_text()))
 
-    def check_compatible(self, other: "PileupConfig", what: str) -> None:
-        if self != other:
+    def check_compatible(self, examples: "PileupConfig", what: str) -> None:
+        """`self` is a model's pileup config; `examples` that of the examples (`what`) it is given."""
+        if self != examples:
             raise InputError(
-                f"{what}: pileup shape/channels {self.shape} {list(self.channels)} differ from the model's "
-                f"{other.shape} {list(other.channels)}; remake the examples with the model's pileup config"
+                f"{what}: pileup shape/channels {examples.shape} {list(examples.channels)} differ from the model's "
+                f"{self.shape} {list(self.channels)}; remake the examples with the model's pileup config"
             )
 
 

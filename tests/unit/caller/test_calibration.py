@@ -13,7 +13,9 @@ import numpy as np
 import pytest
 
 from genoscreen.caller import calibration as cal
-from genoscreen.caller.inference import WEIGHTS, load_predictor
+from genoscreen.caller.model_dir import WEIGHTS, set_model_info
+from genoscreen.caller.predictor import load_predictor
+from genoscreen.caller import calibrate
 from genoscreen.common.errors import InputError
 from tests.unit.caller.synthetic import make_examples_dir
 
@@ -140,7 +142,7 @@ def test_calibration_entry_is_applied_and_other_keys_kept(model_dir):
     before = json.loads((path / "model.json").read_text())
     weights = hashlib.sha256((path / WEIGHTS).read_bytes()).hexdigest()
     raw = load_predictor(path)(x)
-    cal.write_entry(path, {"method": "temperature", "temperature": 0.5, "bias": [0, 0, 0]})
+    set_model_info(path, "calibration", {"method": "temperature", "temperature": 0.5, "bias": [0, 0, 0]})
     after = json.loads((path / "model.json").read_text())
     assert {k: v for k, v in after.items() if k != "calibration"} == before
     assert hashlib.sha256((path / WEIGHTS).read_bytes()).hexdigest() == weights
@@ -151,10 +153,10 @@ def test_calibration_entry_is_applied_and_other_keys_kept(model_dir):
 
 def test_malformed_or_stale_entry_in_model_json_is_refused(model_dir):
     path, _ = model_dir
-    cal.write_entry(path, {"method": "temperature", "temperature": 0})
+    set_model_info(path, "calibration", {"method": "temperature", "temperature": 0})
     with pytest.raises(InputError, match=r"model\.json: malformed \"calibration\" entry .*calibrate-caller"):
         load_predictor(path)
-    cal.write_entry(path, {"method": "temperature", "temperature": 1.2, "weights_sha256": "0" * 64})
+    set_model_info(path, "calibration", {"method": "temperature", "temperature": 1.2, "weights_sha256": "0" * 64})
     with pytest.raises(InputError, match="fitted for other weights"):
         load_predictor(path)
 
@@ -164,7 +166,7 @@ def test_calibrate_caller_cli_writes_the_entry(model_dir, capsys):
 
     path, examples = model_dir
     before = json.loads((path / "model.json").read_text())
-    cal.write_entry(path, {"method": "temperature", "temperature": "broken"})  # a refit replaces even a bad one
+    set_model_info(path, "calibration", {"method": "temperature", "temperature": "broken"})  # a refit replaces even a bad one
     assert main(["calibrate-caller", "--model", str(path), "--examples", str(examples)]) == 0
     info = json.loads((path / "model.json").read_text())
     entry = info.pop("calibration")
@@ -203,7 +205,7 @@ def test_model_card_lines_from_model_json_and_bench_json(model_dir, tmp_path):
     path, examples = model_dir
     info = json.loads((path / "model.json").read_text())
     assert "No calibration" in cal.calibration_card_lines(info)[0]
-    assert cal.calibrate_model(path, [examples])["entry"]["n_examples"] == 64
+    assert calibrate.calibrate_model(path, [examples])["entry"]["n_examples"] == 64
     spec = importlib.util.spec_from_file_location("bench_calibration", ROOT / "bench" / "calibration.py")
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)

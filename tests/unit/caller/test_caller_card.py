@@ -21,7 +21,7 @@ TABLE = ("name\tsplit\tsource\tregions\tdepth\tdepths\tprofile\tread_length\n"
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     """A tiny model trained for two epochs on two 'depth' folders, picked by the mean validation F1, calibrated."""
-    from genoscreen.caller.calibration import calibrate_model
+    from genoscreen.caller.calibrate import calibrate_model
 
     root = tmp_path_factory.mktemp("card")
     pileup = PILEUPS["test"]

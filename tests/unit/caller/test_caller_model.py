@@ -78,7 +78,8 @@ def test_missing_or_foreign_model_json(saved, tmp_path):
 
 def test_exported_forward_matches_flax_and_falls_back(saved, test_pileup, caplog):
     """`call` loads the jax.export forward pass (no Flax); it must give the Flax model's numbers."""
-    from genoscreen.caller.inference import EXPORT, load_predictor
+    from genoscreen.caller.model_dir import EXPORT
+    from genoscreen.caller.predictor import load_predictor
 
     model, path = saved
     x = np.random.default_rng(2).integers(0, 255, (5, *test_pileup.shape), dtype=np.uint8)
@@ -92,7 +93,7 @@ def test_exported_forward_matches_flax_and_falls_back(saved, test_pileup, caplog
 
 
 def test_export_of_other_weights_is_not_used(saved, tmp_path, test_pileup):
-    from genoscreen.caller.inference import load_predictor
+    from genoscreen.caller.predictor import load_predictor
 
     _, path = saved
     other = save_model(build_model(PRESETS["test"].model, test_pileup, seed=9), test_pileup, tmp_path / "o")
@@ -102,7 +103,7 @@ def test_export_of_other_weights_is_not_used(saved, tmp_path, test_pileup):
 
 def test_export_and_pileup_config_that_disagree_are_a_clear_error(saved):
     """An edited pileup_config.json (or a non-object `export` entry) is one InputError, not a JAX shape traceback."""
-    from genoscreen.caller.inference import load_predictor
+    from genoscreen.caller.predictor import load_predictor
 
     _, path = saved
     config = json.loads((path / "pileup_config.json").read_text())
