@@ -24,20 +24,25 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from genoscreen.affinity import train as T
+from genoscreen.affinity.batching import batch_at, plan_epoch
 from genoscreen.affinity.configs import get_preset, parse_overrides
+from genoscreen.affinity.data import fold_indices, load_inputs
+from genoscreen.affinity.fit import device_description, fit
 from genoscreen.affinity.metrics import evaluate
+from genoscreen.affinity.model import build_model
+from genoscreen.affinity.optim import make_optimizer
+from genoscreen.affinity.step import run_steps, train_step
 
 log = logging.getLogger("bench.affinity_train")
 
 
 def time_mode(config, data, mode: str, steps: int, seed: int) -> dict:
     """Seconds per step of `mode` (after a compile call) and its batches per epoch."""
-    plan = T.plan_epoch(data, config, np.random.default_rng(seed), mode)
+    plan = plan_epoch(data, config, np.random.default_rng(seed), mode)
     n_batches = len(plan["mask"])
-    model = T.build_model(config, seed)
+    model = build_model(config, seed)
     graphdef, params = nnx.split(model, nnx.Param)
-    opt_state = T.make_optimizer(config.learning_rate, config.warmup_steps, config.ema_decay).init(params)
+    opt_state = make_optimizer(config.learning_rate, config.warmup_steps, config.ema_decay).init(params)
     key = jax.random.PRNGKey(seed)
     tables = jnp.asarray(data.drug_tokens), jnp.asarray(data.target_tokens)
     steps = steps or n_batches
@@ -45,13 +50,13 @@ def time_mode(config, data, mode: str, steps: int, seed: int) -> dict:
     first_of_each_shape = _shapes(plan)[1]
     state = params, opt_state, key
     t0 = time.perf_counter()
-    state = T.run_steps(*state, *tables, {k: v[first_of_each_shape] for k, v in plan.items()}, config, graphdef)[:3]
+    state = run_steps(*state, *tables, {k: v[first_of_each_shape] for k, v in plan.items()}, config, graphdef)[:3]
     jax.block_until_ready(state)
     compile_s = time.perf_counter() - t0
     flops = step_flops(config, graphdef, params, opt_state, key, tables, plan)
     reps = np.arange(steps) % n_batches
     t0 = time.perf_counter()
-    jax.block_until_ready(T.run_steps(*state, *tables, {k: v[reps] for k, v in plan.items()}, config, graphdef)[:3])
+    jax.block_until_ready(run_steps(*state, *tables, {k: v[reps] for k, v in plan.items()}, config, graphdef)[:3])
     per_step = (time.perf_counter() - t0) / steps
     return {
         "mode": mode,
@@ -79,8 +84,8 @@ def step_flops(config, graphdef, params, opt_state, key, tables, plan) -> float:
     _, first, counts = _shapes(plan)
     total = 0.0
     for b, count in zip(first.tolist(), counts.tolist()):
-        batch, length = T.batch_at(plan, b)
-        compiled = T.train_step.lower(
+        batch, length = batch_at(plan, b)
+        compiled = train_step.lower(
             params, opt_state, key, *tables, batch, graphdef=graphdef, target_len=length,
             learning_rate=config.learning_rate, warmup_steps=config.warmup_steps, ema_decay=config.ema_decay,
         ).compile()
@@ -120,9 +125,9 @@ def main() -> None:
 
     config = get_preset(args.preset, seed=args.seed, **parse_overrides(args.set))
     folder = Path(args.data)
-    data, _, _ = T.load_inputs(folder / "drugs.tsv", folder / "targets.fasta", folder / "train_pairs.tsv", config)
-    train = data.subset(T.fold_indices(data, [0, 1, 2, 3]))
-    result = {"device": T.device_description(), "preset": args.preset, "data": str(folder),
+    data, _, _ = load_inputs(folder / "drugs.tsv", folder / "targets.fasta", folder / "train_pairs.tsv", config)
+    train = data.subset(fold_indices(data, [0, 1, 2, 3]))
+    result = {"device": device_description(), "preset": args.preset, "data": str(folder),
               "train_pairs": train.n_pairs, "batch_size": config.batch_size}
 
     block = time_mode(config, train, "block", args.steps_block, args.seed)
@@ -170,14 +175,14 @@ def accuracy(config, data, args) -> dict:
     if args.accuracy_targets:
         keep = np.flatnonzero(data.pair_target < args.accuracy_targets)
         acc_data = data.subset(keep)
-    train_idx, val_idx = T.fold_indices(acc_data, [0, 1, 2, 3]), T.fold_indices(acc_data, [4])
+    train_idx, val_idx = fold_indices(acc_data, [0, 1, 2, 3]), fold_indices(acc_data, [4])
     out = {"epochs": args.accuracy_epochs, "train_pairs": int(len(train_idx)), "fold4_pairs": int(len(val_idx))}
     for mode in ("block", "pair"):
         epochs = max(args.block_epochs, args.accuracy_epochs) if mode == "block" else args.accuracy_epochs
-        fit = T.fit(config, acc_data, train_idx, epochs=epochs, mode=mode, monitor_index=val_idx,
-                    monitor_every=args.monitor_every)
-        curve = {h["epoch"]: {"ci": h["monitor_ci"], "mse": h["monitor_mse"]} for h in fit.history if "monitor_ci" in h}
-        out[mode] = {"curve": curve, "train_wall_s": round(fit.wall_s, 1)}
+        result = fit(config, acc_data, train_idx, epochs=epochs, mode=mode, monitor_index=val_idx,
+                     monitor_every=args.monitor_every)
+        curve = {h["epoch"]: {"ci": h["monitor_ci"], "mse": h["monitor_mse"]} for h in result.history if "monitor_ci" in h}
+        out[mode] = {"curve": curve, "train_wall_s": round(result.wall_s, 1)}
         log.info("%s: CV fold 4 CI by epoch %s", mode, {e: round(r["ci"], 4) for e, r in curve.items()})
     return out
 

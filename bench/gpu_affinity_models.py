@@ -26,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))  # the lent GPU machine has no editable install
-from genoscreen.affinity.train import with_mean_sd  # noqa: E402
+from genoscreen.affinity.cv import with_mean_sd  # noqa: E402
 
 # Candidate settings per dataset: (name, --set overrides). "preset" is the preset as shipped; the kernel sizes are
 # the documented subset of DeepDTA's grid SMILES {4, 6, 8} x protein {4, 8, 12} (issue #2).

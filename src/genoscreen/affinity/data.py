@@ -93,3 +93,13 @@ def load_inputs(
         raise InputError(f"{pairs_path}: no pair has a valid drug; see the errors file")
     data = prepare_data(drug_ids, smiles, targets, pairs[usable].reset_index(drop=True), config)
     return data, pairs, usable
+
+
+def fold_indices(data: AffinityData, folds: list[int]) -> np.ndarray:
+    if data.folds is None:
+        raise InputError("pairs file has no 'fold' column; add one (integers) to choose folds")
+    present = sorted(int(f) for f in np.unique(data.folds))
+    unknown = sorted(set(int(f) for f in folds) - set(present))
+    if unknown:
+        raise InputError(f"fold {', '.join(map(str, unknown))}: no pair has this fold; the pairs' folds are {present}")
+    return np.flatnonzero(np.isin(data.folds, folds))

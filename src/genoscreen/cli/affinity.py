@@ -9,7 +9,6 @@ import time
 from genoscreen.cli.argtypes import positive_int
 
 log = logging.getLogger(__name__)
-_STARTED = time.time()  # --time-budget counts from process start (imports and compiles included)
 
 PRESET_CHOICES = ("davis", "kiba", "test")
 
@@ -48,6 +47,12 @@ def _config(args):
     flags = dict(epochs=args.epochs, seed=args.seed, kernel_drug=args.kernel_drug, kernel_target=args.kernel_target,
                  patience=args.patience)
     return get_preset(args.preset, **{**flags, **parse_overrides(args.set)})
+
+
+def _deadline(args) -> float | None:
+    """time.time() at which training stops: --time-budget seconds after the command started (its imports of JAX
+    and its compiles included), None without a budget."""
+    return time.time() + args.time_budget if args.time_budget else None
 
 
 def _command_line(args) -> str:
@@ -160,12 +165,15 @@ def run_train(args) -> int:
 
     import numpy as np
 
-    from genoscreen.affinity import train as T
     from genoscreen.affinity.card import render_model_card
     from genoscreen.affinity.checkpoint import CARD_FILE, CONFIG_FILE, WEIGHTS_FILE, save_model
+    from genoscreen.affinity.data import fold_indices, load_inputs
+    from genoscreen.affinity.fit import device_description, fit
+    from genoscreen.affinity.inference import predict
     from genoscreen.common.errors import InputError
     from genoscreen.common.io import atomic_path
 
+    deadline = _deadline(args)
     out = Path(args.out)
     errors = _errors_path(args, out.with_name(out.name))
     _check_paths(args, {"--out": [out / CONFIG_FILE, out / WEIGHTS_FILE, out / CARD_FILE], "--errors": errors})
@@ -180,19 +188,18 @@ def run_train(args) -> int:
             raise InputError(f"{args.cv_summary}: cannot read ({err}); give the cv_summary.json of `affinity cv`") from err
     # the errors file replaces an earlier one only together with the new model (both only when training succeeds)
     with atomic_path(errors) as errors_tmp:
-        data, _, _ = T.load_inputs(args.drugs, args.targets, args.pairs, config, errors_tmp, require_labels=True)
+        data, _, _ = load_inputs(args.drugs, args.targets, args.pairs, config, errors_tmp, require_labels=True)
         index = np.arange(data.n_pairs)
         if args.train_folds is not None:
-            index = T.fold_indices(data, args.train_folds)
+            index = fold_indices(data, args.train_folds)
         val_index = None
         if args.val_fold is not None:
-            val_index = T.fold_indices(data, [args.val_fold])
+            val_index = fold_indices(data, [args.val_fold])
             index = np.setdiff1d(index, val_index)
         if len(index) == 0:
             raise InputError(f"{args.pairs}: no training pairs left after the fold selection")
         work = out.with_name(f".{out.name}.train_state")
-        result = T.fit(config, data, index, val_index=val_index, checkpoint_dir=work,
-                       deadline=_STARTED + args.time_budget if args.time_budget else None)
+        result = fit(config, data, index, val_index=val_index, checkpoint_dir=work, deadline=deadline)
         summary = {
             "command": _command_line(args),
             "preset": config.preset,
@@ -207,13 +214,13 @@ def run_train(args) -> int:
             "stopped": result.stopped,
             "steps": result.steps,
             "wall_s": round(result.wall_s, 1),
-            "device": T.device_description(),
+            "device": device_description(),
             "history": result.history,
         }
         if val_index is not None:
             from genoscreen.affinity.metrics import evaluate
 
-            pred = T.predict(result.model, data.subset(val_index))
+            pred = predict(result.model, data.subset(val_index))
             summary["val_metrics"] = evaluate(data.labels[val_index], pred, config.aupr_threshold)
         save_model(result.model, config, out, card=render_model_card(config, summary, cv), training=summary)
         import shutil
@@ -227,9 +234,10 @@ def run_train(args) -> int:
 def run_cv(args) -> int:
     from pathlib import Path
 
-    from genoscreen.affinity import train as T
+    from genoscreen.affinity.data import load_inputs
     from genoscreen.common.io import atomic_path
 
+    deadline = _deadline(args)
     out = Path(args.out)
     errors = _errors_path(args, out / "drugs")
     _check_paths(args, {"--out": [out / name for name in ("cv_metrics.tsv", "learning_curve.tsv", "cv_summary.json")],
@@ -237,28 +245,29 @@ def run_cv(args) -> int:
     config = _config(args)
     out.mkdir(parents=True, exist_ok=True)
     with atomic_path(errors) as errors_tmp:  # kept only with the results it belongs to
-        data, _, _ = T.load_inputs(args.drugs, args.targets, args.pairs, config, errors_tmp, require_labels=True)
-        _cross_validate(args, config, data, out)
+        data, _, _ = load_inputs(args.drugs, args.targets, args.pairs, config, errors_tmp, require_labels=True)
+        _cross_validate(args, config, data, out, deadline)
     _report_errors(errors)
     return 0
 
 
-def _cross_validate(args, config, data, out) -> None:
+def _cross_validate(args, config, data, out, deadline: float | None) -> None:
     """`affinity cv` after its inputs are read: the folds, then the three result files."""
     import json
 
-    from genoscreen.affinity import train as T
+    from genoscreen.affinity.cv import cross_validate, learning_curve
+    from genoscreen.affinity.fit import device_description
     from genoscreen.common.io import atomic_open
 
     start = time.time()
-    table, details = T.cross_validate(
+    table, details = cross_validate(
         config, data, folds=args.folds, inner_validation=args.inner_val, work_dir=out / "work",
-        deadline=_STARTED + args.time_budget if args.time_budget else None, monitor_every=args.monitor_every,
+        deadline=deadline, monitor_every=args.monitor_every,
     )
     wall = time.time() - start
     with atomic_open(out / "cv_metrics.tsv") as handle:
         table.to_csv(handle, sep="\t", index=False, float_format="%.6g")
-    curve = T.learning_curve(details)
+    curve = learning_curve(details)
     with atomic_open(out / "learning_curve.tsv") as handle:
         curve.to_csv(handle, sep="\t", index=False, float_format="%.6g")
     summary = {
@@ -267,7 +276,7 @@ def _cross_validate(args, config, data, out) -> None:
         "config": config.to_dict(),
         "inputs": {"drugs": str(args.drugs), "targets": str(args.targets), "pairs": str(args.pairs)},
         "inner_validation": bool(args.inner_val),
-        "device": T.device_description(),
+        "device": device_description(),
         "wall_s": round(wall, 1),
         "folds": details,
         "table": json.loads(table.to_json(orient="records")),
@@ -284,8 +293,9 @@ def run_predict(args) -> int:
 
     import numpy as np
 
-    from genoscreen.affinity import train as T
     from genoscreen.affinity.checkpoint import load_model
+    from genoscreen.affinity.data import load_inputs
+    from genoscreen.affinity.inference import predict
     from genoscreen.affinity.io.pairs import write_predictions
     from genoscreen.common.io import atomic_path
 
@@ -294,9 +304,9 @@ def run_predict(args) -> int:
     _check_paths(args, {"--out": out, "--errors": errors})
     model, config = load_model(args.model)
     with atomic_path(errors) as errors_tmp:  # kept only with the predictions it belongs to
-        data, pairs, usable = T.load_inputs(args.drugs, args.targets, args.pairs, config, errors_tmp)
+        data, pairs, usable = load_inputs(args.drugs, args.targets, args.pairs, config, errors_tmp)
         pred = np.full(len(pairs), np.nan)
-        pred[usable] = T.predict(model, data)
+        pred[usable] = predict(model, data)
         write_predictions(out, pairs, pred)
     _report_errors(errors)
     log.info("%d predictions written to %s", int(usable.sum()), out)

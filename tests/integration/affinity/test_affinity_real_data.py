@@ -3,13 +3,16 @@
 import numpy as np
 import pytest
 
-from genoscreen.affinity import train as T
+from genoscreen.affinity.batching import plan_epoch
 from genoscreen.affinity.configs import get_preset
+from genoscreen.affinity.data import fold_indices, load_inputs
+from genoscreen.affinity.fit import fit
+from genoscreen.affinity.inference import predict
 
 
 def _load(shared, name, preset):
     folder = shared("dta", name)
-    return T.load_inputs(folder / "drugs.tsv", folder / "targets.fasta", folder / "train_pairs.tsv",
+    return load_inputs(folder / "drugs.tsv", folder / "targets.fasta", folder / "train_pairs.tsv",
                          get_preset(preset), require_labels=True)
 
 
@@ -24,12 +27,12 @@ def test_inputs_read_completely(shared, name, n_drugs, n_targets, n_pairs):
 def test_kiba_block_batches_share_encodings(shared):
     config = get_preset("kiba")
     data, _, _ = _load(shared, "kiba", "kiba")
-    train = data.subset(T.fold_indices(data, [0, 1, 2, 3]))
-    plan = T.plan_epoch(train, config, np.random.default_rng(0))
+    train = data.subset(fold_indices(data, [0, 1, 2, 3]))
+    plan = plan_epoch(train, config, np.random.default_rng(0))
     assert int(plan["mask"].sum()) == train.n_pairs
     # each step scores ~256 pairs but encodes at most 16 proteins (the expensive branch) and 224 SMILES
     assert plan["mask"].sum(1).mean() > 200
-    per_pair = T.plan_epoch(train, config, np.random.default_rng(0), "pair")
+    per_pair = plan_epoch(train, config, np.random.default_rng(0), "pair")
     protein_rows_block = len(plan["mask"]) * config.max_batch_targets
     protein_rows_pair = per_pair["targets"].size
     assert protein_rows_pair / protein_rows_block > 14
@@ -39,12 +42,12 @@ def test_short_training_on_davis_slice(shared):
     config = get_preset("test")
     data, _, _ = _load(shared, "davis", "test")
     data = data.subset(np.flatnonzero(data.pair_target < 8))  # 8 kinases x 68 drugs
-    result = T.fit(config, data, T.fold_indices(data, [0, 1, 2, 3]), epochs=20,
-                   monitor_index=T.fold_indices(data, [4]), monitor_every=5)
+    result = fit(config, data, fold_indices(data, [0, 1, 2, 3]), epochs=20,
+                   monitor_index=fold_indices(data, [4]), monitor_every=5)
     mses = [h["train_mse"] for h in result.history]
     # the output starts at the mean label, so the tiny model's loss moves slowly at first, then falls
     assert mses[-1] < 0.8 * mses[0]
     # and it ranks the held-out CV fold better than chance (0.65 at 20 epochs when written)
     cis = [h["monitor_ci"] for h in result.history if "monitor_ci" in h]
     assert cis[-1] > 0.62 and cis[-1] > cis[0]
-    assert np.isfinite(T.predict(result.model, data)).all()
+    assert np.isfinite(predict(result.model, data)).all()
