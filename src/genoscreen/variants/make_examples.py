@@ -145,32 +145,57 @@ def _missing_contig_error(bam, bam_names: list[str], ref, contig: str) -> None:
     )
 
 
-_STATE: dict = {}
+class ShardWorker:
+    """Processes the shards of one plan with its own open BAM and reference (`worker(region)`).
+
+    One per process: `_run` makes one in-process, or one per spawned worker process through `_start_worker`.
+    """
+
+    def __init__(self, p: Plan):
+        self.plan = p
+        self.bam = open_alignments(p.bam, p.ref, index=False)
+        self.refseq = RefSeq(open_reference(p.ref))
+
+    def close(self) -> None:
+        try:
+            self.bam.close()
+        except OSError:  # htslib reports a failed read again on close; the read's own error is the one to show
+            pass
+
+    def __call__(self, region: Region) -> tuple[dict[str, np.ndarray], list[tuple], int]:
+        p, refseq = self.plan, self.refseq
+        rows = collect_reads(self.bam, p.bam_names[region.contig], region, refseq, p.filters, bam_path=p.bam,
+                             realign=p.realign)
+        if rows.n == 0:
+            return ex.empty_arrays(p.config), [], 0
+        cands = find_candidates(rows, region, refseq, p.filters, p.thresholds)
+        matched: set[tuple] = set()  # truth alleles some candidate explains (by key or haplotype)
+        copies: list[tuple[int, ...] | None] = [None] * len(cands)
+        if p.truth is not None:
+            copies = p.truth.label_candidates(cands, refseq, matched)  # nearby candidates labelled together
+            keep = [i for i, c in enumerate(cands) if p.truth.is_confident(c)]
+            cands, copies = [cands[i] for i in keep], [copies[i] for i in keep]
+        if not cands:
+            return ex.empty_arrays(p.config), sorted(matched), 0
+        return _tensors(p, refseq, region, rows, cands, copies), sorted(matched), len(cands)
 
 
-def _init_worker(p: Plan) -> None:
-    _STATE.clear()
-    _STATE["plan"] = p
-    _STATE["bam"] = open_alignments(p.bam, p.ref, index=False)
-    _STATE["refseq"] = RefSeq(open_reference(p.ref))
+# A spawned pool process's worker: multiprocessing's initializer can hand a process its state only through a
+# module global. Set in worker processes only (`_start_worker`); the parent process never reads or writes it.
+_PROCESS_WORKER: ShardWorker | None = None
 
 
-def _work(region: Region) -> tuple[dict[str, np.ndarray], list[tuple], int]:
-    p: Plan = _STATE["plan"]
-    refseq: RefSeq = _STATE["refseq"]
-    rows = collect_reads(_STATE["bam"], p.bam_names[region.contig], region, refseq, p.filters, bam_path=p.bam,
-                         realign=p.realign)
-    if rows.n == 0:
-        return ex.empty_arrays(p.config), [], 0
-    cands = find_candidates(rows, region, refseq, p.filters, p.thresholds)
-    matched: set[tuple] = set()  # truth alleles some candidate explains (by key or haplotype)
-    copies: list[tuple[int, ...] | None] = [None] * len(cands)
-    if p.truth is not None:
-        copies = p.truth.label_candidates(cands, refseq, matched)  # nearby candidates labelled together
-        keep = [i for i, c in enumerate(cands) if p.truth.is_confident(c)]
-        cands, copies = [cands[i] for i in keep], [copies[i] for i in keep]
-    if not cands:
-        return ex.empty_arrays(p.config), sorted(matched), 0
+def _start_worker(p: Plan) -> None:
+    global _PROCESS_WORKER
+    _PROCESS_WORKER = ShardWorker(p)
+
+
+def _work_in_process(region: Region) -> tuple[dict[str, np.ndarray], list[tuple], int]:
+    return _PROCESS_WORKER(region)
+
+
+def _tensors(p: Plan, refseq: RefSeq, region: Region, rows, cands: list, copies: list) -> dict[str, np.ndarray]:
+    """The examples arrays of a shard's candidates (one tensor per candidate and alt subset)."""
     W = p.config.width
     ref_str = refseq.fetch(region.contig, region.start - W, region.end + W)
     offset = max(0, region.start - W)
@@ -201,7 +226,7 @@ def _work(region: Region) -> tuple[dict[str, np.ndarray], list[tuple], int]:
         "depth": np.asarray(depths, dtype=np.int32),
         "allele_depths": np.asarray(ads, dtype=str),
     }
-    return arrays, sorted(matched), len(cands)
+    return arrays
 
 
 def _run(p: Plan, threads: int) -> Iterator[tuple[dict[str, np.ndarray], list[tuple], int]]:
@@ -209,14 +234,17 @@ def _run(p: Plan, threads: int) -> Iterator[tuple[dict[str, np.ndarray], list[tu
     bar = progress(total=len(p.shards), desc="make-examples", unit="shard")
     try:
         if threads <= 1 or len(p.shards) <= 1:
-            _init_worker(p)
-            for region in p.shards:
-                yield _work(region)
-                bar.update()
+            worker = ShardWorker(p)
+            try:
+                for region in p.shards:
+                    yield worker(region)
+                    bar.update()
+            finally:
+                worker.close()
         else:
             ctx = multiprocessing.get_context("spawn")
-            with ctx.Pool(threads, initializer=_init_worker, initargs=(p,)) as pool:
-                for result in pool.imap(_work, p.shards, chunksize=1):
+            with ctx.Pool(threads, initializer=_start_worker, initargs=(p,)) as pool:
+                for result in pool.imap(_work_in_process, p.shards, chunksize=1):
                     yield result
                     bar.update()
     finally:
