@@ -125,7 +125,7 @@ def test_cv_resume_refuses_other_data_and_corrupt_state(trained, tmp_path, capsy
     other["pkd"] += 1.0
     other.to_csv(tmp_path / "other.tsv", sep="\t", index=False)
     assert "written for other data" in _error_line(capsys, base + ["--pairs", str(tmp_path / "other.tsv")])
-    (out / "work" / "fold0" / "train_state.msgpack").write_bytes(b"\x93broken")
+    (out / "work" / "fold0" / "train_state.safetensors").write_bytes(b"\x93broken")
     assert "checkpoint cannot be read" in _error_line(capsys, base + ["--pairs", str(pairs)])
 
 

@@ -1,9 +1,15 @@
-"""Model directories: `config.json` + `weights.msgpack` + `MODEL_CARD.md` (safe formats only, never pickle).
+"""Model directories (`config.json` + `weights.msgpack` + `MODEL_CARD.md`) and resumable training states.
+
+Safe formats only, never pickle.
 
 `weights.msgpack` is `flax.serialization.msgpack_serialize` of the model's nnx.Param state as a pure dict; loading
 restores it into `nnx.eval_shape` of the model built from `config.json`, after checking every array's path and
 shape, so a corrupt or mismatched directory is a clear InputError, not a traceback. Other engineers may add
 subfolders (e.g. `panels/`); saving only replaces the three files above.
+
+A training state (`train_state.safetensors`: params, optimiser state, PRNG key, best weights, and the run's JSON
+meta) is stored in `genoscreen.common.checkpoint`'s layout: named leaves ("opt/0/mu/dense1/kernel/value"), a
+schema version and a checksum, restored by name into the state a run would start from.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from genoscreen import __version__
 from genoscreen.affinity.configs import AffinityConfig
 from genoscreen.affinity.featurize import PROTEIN_VOCAB, SMILES_VOCAB
 from genoscreen.affinity.model import DeepDTA, count_params
+from genoscreen.common import checkpoint
 from genoscreen.common.errors import InputError
 from genoscreen.common.io import atomic_open
 
@@ -29,6 +36,8 @@ FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "weights.msgpack"
 CARD_FILE = "MODEL_CARD.md"
+TRAIN_STATE_FILE = "train_state.safetensors"
+TRAIN_STATE_KIND = "affinity-train-state/1"
 
 
 def _flatten(tree: dict, prefix: tuple = ()) -> dict[tuple, object]:
@@ -155,3 +164,46 @@ def load_model(model_dir: str | Path) -> tuple[DeepDTA, AffinityConfig]:
             )
     nnx.replace_by_pure_dict(state, jax.tree_util.tree_map(lambda x: jnp.asarray(x, dtype=jnp.float32), pure))
     return nnx.merge(graphdef, state), config
+
+
+def _leaf_names(tree) -> list[tuple[str, ...]]:
+    """Each leaf's path in `tree` as names (dict keys, attribute names, sequence indices), in leaf order."""
+    return [tuple(str(getattr(k, "key", getattr(k, "name", getattr(k, "idx", k)))) for k in path)
+            for path, _ in jax.tree_util.tree_flatten_with_path(tree)[0]]
+
+
+def _as_nested_dict(tree) -> dict:
+    """A pytree (nnx State, optax states, arrays) as nested dicts of numpy arrays keyed by its leaves' paths."""
+    out: dict = {}
+    for names, leaf in zip(_leaf_names(tree), jax.tree_util.tree_leaves(tree)):
+        node = out
+        for name in names[:-1]:
+            node = node.setdefault(name, {})
+        node[names[-1]] = np.asarray(leaf)
+    return out
+
+
+def save_train_state(path: str | Path, tree, meta: dict) -> None:
+    """Write a training state (a pytree of arrays) and its JSON-able `meta`, atomically."""
+    checkpoint.save(path, _as_nested_dict(tree), TRAIN_STATE_KIND, {"meta": json.dumps(meta)})
+
+
+def load_train_state(path: str | Path, like) -> tuple[object, dict]:
+    """(state shaped as `like`, meta) of a training state; InputError if it cannot be read or does not match."""
+    try:
+        flat, stored = checkpoint.load(path, TRAIN_STATE_KIND, "training state")
+        meta = json.loads(stored["meta"])
+    except (InputError, KeyError, ValueError) as err:
+        raise InputError(f"{path}: checkpoint cannot be read ({err}); delete it to start afresh") from None
+    try:
+        restored = checkpoint.restore_into(_as_nested_dict(like), flat, path)
+    except InputError as err:
+        raise InputError(f"{path}: checkpoint does not match this model, optimizer or config ({err}); delete it to "
+                         "start afresh") from None
+    leaves = []
+    for names in _leaf_names(like):
+        node = restored
+        for name in names:
+            node = node[name]
+        leaves.append(jnp.asarray(node))
+    return jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(like), leaves), meta

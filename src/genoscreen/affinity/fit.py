@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import logging
 import math
 import time
@@ -14,9 +13,10 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
-from flax import nnx, serialization
+from flax import nnx
 
 from genoscreen.affinity.batching import plan_epoch
+from genoscreen.affinity.checkpoint import TRAIN_STATE_FILE, load_train_state, save_train_state
 from genoscreen.affinity.configs import AffinityConfig
 from genoscreen.affinity.data import AffinityData
 from genoscreen.affinity.inference import predict
@@ -25,32 +25,8 @@ from genoscreen.affinity.model import DeepDTA, build_model
 from genoscreen.affinity.optim import make_optimizer, weights_to_use
 from genoscreen.affinity.step import run_steps
 from genoscreen.common.errors import InputError
-from genoscreen.common.io import atomic_open
 
 log = logging.getLogger(__name__)
-
-
-def _save_train_state(path: Path, tree, meta: dict) -> None:
-    leaves = jax.tree_util.tree_leaves(tree)
-    payload = {"meta": json.dumps(meta), "leaves": {str(i): np.asarray(x) for i, x in enumerate(leaves)}}
-    with atomic_open(path, "wb") as handle:
-        handle.write(serialization.msgpack_serialize(payload))
-
-
-def _load_train_state(path: Path, like):
-    try:
-        payload = serialization.msgpack_restore(path.read_bytes())
-        stored, meta = payload["leaves"], json.loads(payload["meta"])
-    except Exception as err:  # msgpack raises several exception types on corrupt input
-        raise InputError(f"{path}: checkpoint cannot be read ({type(err).__name__}); delete it to start afresh") from err
-    leaves, treedef = jax.tree_util.tree_flatten(like)
-    if len(stored) != len(leaves):
-        raise InputError(f"{path}: checkpoint does not match this model/optimizer; delete it to start afresh")
-    restored = [jnp.asarray(stored[str(i)], dtype=np.asarray(x).dtype) for i, x in enumerate(leaves)]
-    for new, old in zip(restored, leaves):
-        if new.shape != np.shape(old):
-            raise InputError(f"{path}: checkpoint shapes do not match this config; delete it to start afresh")
-    return jax.tree_util.tree_unflatten(treedef, restored), meta
 
 
 def _data_fingerprint(data: AffinityData, train_index: np.ndarray, val_index: np.ndarray | None) -> str:
@@ -127,11 +103,11 @@ def fit(
     best = {"mse": math.inf, "epoch": None, "params": None}
     start_epoch = 0
     bad_epochs = 0
-    ckpt = Path(checkpoint_dir) / "train_state.msgpack" if checkpoint_dir else None
+    ckpt = Path(checkpoint_dir) / TRAIN_STATE_FILE if checkpoint_dir else None
     fingerprint = _data_fingerprint(data, train_index, val_index) if ckpt is not None else None
     if ckpt is not None and ckpt.exists():
         like = {"params": params, "opt": opt_state, "key": key, "best": params}
-        state, meta = _load_train_state(ckpt, like)
+        state, meta = load_train_state(ckpt, like)
         # through from_dict, so a checkpoint written before a config field was added resumes with its default
         if AffinityConfig.from_dict(meta.get("config", {}), str(ckpt)) != config or meta.get("seed") != seed:
             raise InputError(f"{ckpt}: checkpoint was written with another config/seed; delete it or use another --out")
@@ -201,7 +177,7 @@ def fit(
         log.info("epoch %d/%d %s", epoch + 1, epochs,
                  " ".join(f"{k}={v:.4g}" for k, v in row.items() if k not in ("epoch", "steps", "pairs")))
         if ckpt is not None:
-            _save_train_state(
+            save_train_state(
                 ckpt,
                 {"params": params, "opt": opt_state, "key": key, "best": best["params"] if best["params"] is not None else params},
                 {"config": config.to_dict(), "seed": seed, "data": fingerprint, "epoch": epoch + 1, "history": history,

@@ -108,3 +108,32 @@ def test_config_values_checked(model_dir, field, value):
     (path / "config.json").write_text(json.dumps(meta))
     with pytest.raises(InputError, match=f"config.json: {field}=.*corrupt"):
         load_model(path)
+
+
+def test_train_state_is_named_leaves_with_a_checksum(tmp_path):
+    """The resumable training state: every leaf under its name (params, optimiser moments, key), restored by name;
+    a changed byte is refused by the checksum."""
+    import jax
+    from flax import nnx
+    from safetensors import safe_open
+
+    from genoscreen.affinity.checkpoint import load_train_state, save_train_state
+    from genoscreen.affinity.optim import make_optimizer
+
+    model = build_model(get_preset("test"), 0)
+    _, params = nnx.split(model, nnx.Param)
+    state = {"params": params, "opt": make_optimizer(1e-3, 10, 0.9).init(params), "key": jax.random.PRNGKey(1)}
+    path = tmp_path / "state.safetensors"
+    save_train_state(path, state, {"epoch": 3})
+    with safe_open(str(path), framework="np") as handle:
+        names = set(handle.keys())
+    assert "params/dense1/kernel/value" in names and "opt/0/0/mu/dense1/kernel/value" in names and "key" in names
+    restored, meta = load_train_state(path, state)
+    assert meta == {"epoch": 3}
+    for a, b in zip(jax.tree_util.tree_leaves(state), jax.tree_util.tree_leaves(restored)):
+        np.testing.assert_array_equal(a, b)
+    raw = bytearray(path.read_bytes())
+    raw[-1] ^= 1
+    path.write_bytes(bytes(raw))
+    with pytest.raises(InputError, match="checkpoint cannot be read .*checksum"):
+        load_train_state(path, state)

@@ -140,19 +140,23 @@ def test_fit_deterministic_resumable_and_learns(data, tmp_path):
 def test_resume_from_a_checkpoint_written_before_a_config_field_existed(data, tmp_path):
     """A train state whose stored config lacks a newer field (here block_order) resumes with the field's default;
     a checkpoint of another config is still refused."""
-    from flax import serialization
+    from safetensors import safe_open
+    from safetensors.numpy import save_file
 
+    from genoscreen.affinity.checkpoint import TRAIN_STATE_FILE
     from genoscreen.common.errors import InputError
 
     config, d = data
     idx = np.arange(d.n_pairs)
     fit(config, d, idx, epochs=1, checkpoint_dir=tmp_path / "ck")
-    path = tmp_path / "ck" / "train_state.msgpack"
-    payload = serialization.msgpack_restore(path.read_bytes())
-    meta = json.loads(payload["meta"])
+    path = tmp_path / "ck" / TRAIN_STATE_FILE
+    with safe_open(str(path), framework="np") as handle:
+        header = json.loads(handle.metadata()["genoscreen"])
+        arrays = {name: handle.get_tensor(name) for name in handle.keys()}
+    meta = json.loads(header["meta"])
     del meta["config"]["block_order"]
-    payload["meta"] = json.dumps(meta)
-    path.write_bytes(serialization.msgpack_serialize(payload))
+    header["meta"] = json.dumps(meta)
+    save_file(arrays, str(path), metadata={"genoscreen": json.dumps(header)})
     resumed = fit(config, d, idx, epochs=2, checkpoint_dir=tmp_path / "ck")
     assert [h["epoch"] for h in resumed.history] == [1, 2]
     with pytest.raises(InputError, match="another config"):
