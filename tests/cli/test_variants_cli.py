@@ -27,6 +27,27 @@ def test_make_examples_writes_folder_and_prints_summary(dataset, tmp_path, capsy
     assert summary["candidates"] == 4 and len(read_examples(out)["label"]) == summary["examples"]
 
 
+def test_pileups_follow_the_model_unless_a_preset_is_named(dataset, tmp_path, capsys):
+    """By default make-examples makes the shipped model's pileups (so call-variants takes them), --model another
+    model's, --preset a named shape to train on; --model and --preset together are refused."""
+    from genoscreen.caller.pipeline import default_model_dir
+    from genoscreen.variants.pileup_config import PRESETS, PileupConfig
+
+    other = tmp_path / "model"
+    shutil.copytree(default_model_dir(), other)
+    PRESETS["test"].write(other)
+    common = ["--bam", str(dataset.bam), "--ref", str(dataset.ref), "--regions", "chrS:1-4500"]
+    for name, extra, expected in [("default", [], PileupConfig.read(default_model_dir())),
+                                  ("model", ["--model", str(other)], PRESETS["test"]),
+                                  ("preset", ["--preset", "default"], PRESETS["default"])]:
+        assert main(["make-examples", *common, "--out", str(tmp_path / f"ex_{name}"), *extra]) == 0
+        assert PileupConfig.read(tmp_path / f"ex_{name}") == expected, name
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main(["make-examples", *common, "--out", str(tmp_path / "both"), "--model", str(other), "--preset", "test"])
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
 def test_no_realign_flag(dataset, tmp_path, capsys, monkeypatch):
     """--no-realign reaches make_examples as RealignOptions(enabled=False); the default realigns."""
     import genoscreen.variants.make_examples as me

@@ -83,7 +83,7 @@ if CALLER_DATA:
             ENV
         shell:
             "genoscreen make-examples --bam {input.bam} --ref {input.ref} --truth {input.truth} {params.args} "
-            "--threads {threads} --out {output} > {log} 2>&1"
+            "--preset default --threads {threads} --out {output} > {log} 2>&1"  # the caller preset's pileup
 
     rule train_caller_network:
         input:

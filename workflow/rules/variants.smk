@@ -10,6 +10,7 @@ rule make_examples:
     input:
         bam=lambda wildcards: SAMPLES[wildcards.sample].bam,
         ref=REF,
+        model=config["variants"]["model"],  # the pileups it was trained on
     output:
         temp(directory("results/work/variants/{sample}/examples/{shard}")),
     params:
@@ -26,7 +27,7 @@ rule make_examples:
     conda:
         ENV
     shell:
-        "genoscreen make-examples --bam {input.bam} --ref {input.ref} --regions {params.region} "
+        "genoscreen make-examples --bam {input.bam} --ref {input.ref} --model {input.model} --regions {params.region} "
         "--out {output} --threads {threads} {params.contig_map} {params.extra} > {log} 2>&1"
 
 

@@ -40,7 +40,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     me.add_argument("--threads", type=positive_int, default=1,
                     help="worker processes, one region shard each (default 1)")
     me.add_argument("--shard-size", type=positive_int, default=100_000, help="bp per region shard (default 100000)")
-    me.add_argument("--preset", default="default", help="pileup shape preset: default (64x33) or test (20x15)")
+    shape = me.add_mutually_exclusive_group()
+    shape.add_argument("--model", metavar="MODEL_DIR",
+                       help="make the pileups this caller model was trained on (its pileup_config.json); default: "
+                            "those of the shipped model, so `make-examples | call-variants` agree without options")
+    shape.add_argument("--preset", help="a named pileup preset instead (to train a new model): "
+                                        "default (64x33, 10 channels) or test (20x15)")
     me.add_argument("--min-mapq", type=non_negative_int, default=5,
                     help="skip reads with mapping quality below (default 5)")
     me.add_argument("--min-base-quality", type=non_negative_int, default=10,
@@ -147,11 +152,18 @@ def _make_examples(args: argparse.Namespace) -> int:
 
     check_outputs({"--out": args.out}, {"--bam": args.bam, "--ref": args.ref, "--bed": args.bed, "--truth": args.truth,
                                         "--confident-bed": args.confident_bed, "--contig-map": args.contig_map})
-    if args.preset not in PRESETS:
+    if args.preset is not None and args.preset not in PRESETS:
         raise InputError(f"--preset {args.preset}: unknown; choose one of {', '.join(PRESETS)}")
+    if args.preset is not None:
+        config = PRESETS[args.preset]
+    else:
+        from genoscreen.caller.model_dir import read_model_info
+        from genoscreen.caller.pipeline import default_model_dir
+
+        config = read_model_info(args.model or default_model_dir())[2]
     summary = make_examples(
         args.bam, args.ref, args.out, regions=args.regions, bed=args.bed, truth=args.truth,
-        confident_bed=args.confident_bed, threads=args.threads, config=PRESETS[args.preset],
+        confident_bed=args.confident_bed, threads=args.threads, config=config,
         contig_map=args.contig_map, shard_size=args.shard_size,
         filters=ReadFilters(args.min_mapq, args.min_base_quality, args.keep_duplicates, args.keep_secondary,
                             args.keep_supplementary, args.keep_qcfail),
