@@ -1,11 +1,18 @@
-"""One logging setup for every command, and progress bars that respect it."""
+"""One logging setup for every command, and progress that respects it.
+
+On a terminal, `progress` is a tqdm bar on stderr. Anywhere else (a Snakemake or SLURM log, a pipe) it is a log
+line every `GENOSCREEN_PROGRESS_SECONDS` (default 30) seconds with done/total, rate and ETA, plus one at the end,
+so a cluster log shows how far a long job is. GENOSCREEN_PROGRESS=1 forces the bar, =0 silences both.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
+import time
 
-from tqdm.auto import tqdm
+log = logging.getLogger("genoscreen.progress")
 
 
 def setup_logging(verbosity: int = 0) -> None:
@@ -22,8 +29,75 @@ def setup_logging(verbosity: int = 0) -> None:
 
 
 def progress(iterable=None, *, total=None, desc: str = "", unit: str = "it", **kwargs):
-    """A tqdm progress bar on stderr, hidden when stderr is not a terminal unless forced on by GENOSCREEN_PROGRESS=1."""
-    import os
+    """A progress bar on a terminal, periodic log lines elsewhere (see the module docstring); tqdm's interface
+    (iterate, `update(n)`, `close()`, a context manager)."""
+    mode = os.environ.get("GENOSCREEN_PROGRESS")
+    if mode == "1" or (mode is None and sys.stderr.isatty()):
+        from tqdm.auto import tqdm  # imported here: tqdm.auto costs a few hundred ms of start-up
 
-    disable = not (sys.stderr.isatty() or os.environ.get("GENOSCREEN_PROGRESS") == "1")
-    return tqdm(iterable, total=total, desc=desc, unit=unit, disable=disable, dynamic_ncols=True, **kwargs)
+        return tqdm(iterable, total=total, desc=desc, unit=unit, dynamic_ncols=True, **kwargs)
+    if total is None and iterable is not None and hasattr(iterable, "__len__"):
+        total = len(iterable)
+    every = float(os.environ.get("GENOSCREEN_PROGRESS_SECONDS", "30"))
+    return LogProgress(iterable, total=total, desc=desc, unit=unit, every=every, quiet=mode == "0")  # (tqdm-only
+    # display options in kwargs, e.g. unit_scale, do not apply to log lines)
+
+
+class LogProgress:
+    """Progress as log lines: at most one per `every` seconds, and one when done (if any was written or the
+    work took longer than `every`)."""
+
+    def __init__(self, iterable=None, *, total=None, desc: str = "", unit: str = "it", every: float = 30.0,
+                 quiet: bool = False, clock=time.monotonic):
+        self.iterable, self.total, self.desc, self.unit = iterable, total, desc or "progress", unit.strip() or "it"
+        self.every, self.quiet, self.clock = every, quiet, clock
+        self.n, self.start, self.last, self.lines, self.closed = 0, clock(), clock(), 0, False
+
+    def __iter__(self):
+        try:
+            for item in self.iterable:
+                yield item
+                self.update()
+        finally:
+            self.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def update(self, n: int = 1) -> None:
+        self.n += n
+        now = self.clock()
+        if now - self.last >= self.every:
+            self.last = now
+            self._log(now)
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        now = self.clock()
+        if self.lines or now - self.start >= self.every:
+            self._log(now, done=True)
+
+    def line(self, now: float, done: bool = False) -> str:
+        elapsed = max(now - self.start, 1e-9)
+        rate = self.n / elapsed
+        text = f"{self.desc}: {self.n:,}" + (f"/{self.total:,} ({100 * self.n / self.total:.0f}%)" if self.total else "")
+        text += f" {self.unit}, {rate:,.1f} {self.unit}/s, {_clock(elapsed)} elapsed"
+        if not done and self.total and rate > 0:
+            text += f", ETA {_clock(max(self.total - self.n, 0) / rate)}"
+        return text + (" (done)" if done else "")
+
+    def _log(self, now: float, done: bool = False) -> None:
+        self.lines += 1
+        if not self.quiet:
+            log.info(self.line(now, done))
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
