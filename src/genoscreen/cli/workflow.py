@@ -58,7 +58,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "split-compounds",
         help="split a compound library into chunks for parallel screening (format kept)",
-        description="Split .smi/.tsv/.csv/.sdf (optionally gzipped) into contiguous chunks of near-equal size.",
+        description="Split a compound library (any file `screen` reads: .smi/.smiles/.ism, .tsv, .csv, .sdf/.sd/.mol, "
+                    "optionally gzipped) into contiguous chunks of near-equal size, in its format.",
     )
     p.add_argument("library", help="compound file")
     p.add_argument("--out", nargs="+", required=True, help="chunk files to write (their number sets the chunk count)")
