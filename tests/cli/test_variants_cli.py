@@ -119,7 +119,7 @@ def test_simulate_reads_tiny_region(dataset, tmp_path, capsys):
 
 
 def test_call_refuses_bad_bams_and_outputs_before_any_work(dataset, tmp_path, capsys):
-    """`call`: a missing or non-BAM file, a gVCF name that is not .vcf.gz, and a BED that selects nothing are one
+    """`call`: a missing or non-BAM file, a gVCF name that is no VCF name (.vcf.gz, .vcf, .bcf), and a BED that selects nothing are one
     line each (exit 2), and leave no output behind."""
     out = tmp_path / "calls.vcf.gz"
     text = tmp_path / "reads.bam"
@@ -130,7 +130,7 @@ def test_call_refuses_bad_bams_and_outputs_before_any_work(dataset, tmp_path, ca
     cases = [
         (["--bam", str(tmp_path / "missing.bam"), "--regions", "chrS:1-4500"], "alignment file not found"),
         (["--bam", str(text), "--regions", "chrS:1-4500"], "not a BAM or CRAM"),
-        (["--bam", str(dataset.bam), "--regions", "chrS:1-4500", "--gvcf", str(tmp_path / "calls.g.vcf")],
+        (["--bam", str(dataset.bam), "--regions", "chrS:1-4500", "--gvcf", str(tmp_path / "calls.gvcf")],
          "must end in .vcf.gz"),
         (["--bam", str(dataset.bam), "--bed", str(empty_bed)], "no region to call"),
     ]
@@ -216,3 +216,38 @@ def test_call_sample_of_a_multi_sample_bam(dataset, tmp_path, capsys):
             return [line for line in handle if not line.startswith("#") and "\t<*>\t" in line]
 
     assert blocks(tmp_path / "two.g.vcf.gz") == blocks(tmp_path / "alone.g.vcf.gz") != []
+
+
+def test_call_writes_every_vcf_flavour_bcftools_reads(dataset, tmp_path, capsys):
+    """--out .vcf.gz (+.tbi), .vcf, .bcf (+.csi) and - (stdout) hold the same records; the header records the
+    command line with its date and the LowQual threshold in use, as bcftools users expect."""
+    import pysam
+
+    common = ["call", "--bam", str(dataset.bam), "--ref", str(dataset.ref), "--regions", "chrS:1-4500",
+              "--min-qual", "3"]
+    records = {}
+    for name in ("o.vcf.gz", "o.vcf", "o.bcf"):
+        assert main([*common, "--out", str(tmp_path / name)]) == 0
+        with pysam.VariantFile(str(tmp_path / name)) as vf:
+            records[name] = [str(r) for r in vf]
+            header = str(vf.header)
+        assert "##genoscreenCommand=genoscreen call --bam" in header and "; Date=" in header
+        assert "(QUAL < 3)" in header
+    assert (tmp_path / "o.vcf.gz.tbi").exists() and (tmp_path / "o.bcf.csi").exists()
+    assert not (tmp_path / "o.vcf.tbi").exists()
+    capsys.readouterr()
+    assert main([*common, "--out", "-"]) == 0
+    stdout = capsys.readouterr().out
+    assert stdout.startswith("##fileformat=VCFv4.2")
+    body = [line + "\n" for line in stdout.splitlines() if not line.startswith("#")]
+    assert records["o.vcf.gz"] and records["o.vcf.gz"] == records["o.vcf"] == records["o.bcf"] == body
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o.bcf", "o.bcf.csi", "o.vcf", "o.vcf.gz", "o.vcf.gz.tbi"]
+
+
+def test_call_refuses_an_unknown_vcf_suffix_and_two_stdout_outputs(dataset, tmp_path, capsys):
+    common = ["call", "--bam", str(dataset.bam), "--ref", str(dataset.ref), "--regions", "chrS:1-4500"]
+    assert main([*common, "--out", str(tmp_path / "o.txt")]) == 2
+    assert ".vcf.gz" in capsys.readouterr().err
+    assert main([*common, "--out", "-", "--gvcf", "-"]) == 2
+    assert "only one output can go to stdout" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())

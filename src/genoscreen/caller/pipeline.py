@@ -26,17 +26,18 @@ def default_model_dir() -> Path:
 def call(bam: str | Path, ref: str | Path, out: str | Path, *, regions: str | None = None,
          bed: str | Path | None = None, model_dir: str | Path | None = None, threads: int = 1,
          sample: str | None = None, gvcf: str | Path | None = None, contig_map: str | None = None,
-         min_qual: float = 1.0) -> dict:
+         min_qual: float = 1.0, command: str | None = None) -> dict:
     """Call variants on `bam` over `regions`/`bed` (default: every contig with reads); return a summary dict."""
     from genoscreen.caller.call_variants import concat_sites, enable_compilation_cache, predict_stream
     from genoscreen.caller.predictor import load_predictor
-    from genoscreen.caller.postprocess import check_vcf_path, postprocess
+    from genoscreen.caller import vcf
+    from genoscreen.caller.postprocess import postprocess
     from genoscreen.variants.make_examples import plan, planned_examples
     from genoscreen.variants.regions import merge_regions
 
     t0 = time.perf_counter()
     for path in (out, gvcf) if gvcf is not None else (out,):
-        check_vcf_path(path)  # before the calling work, not after it
+        vcf.kind(path)  # before the calling work, not after it
     enable_compilation_cache()
     model_dir = Path(model_dir) if model_dir else default_model_dir()
     predictor = load_predictor(model_dir)
@@ -48,7 +49,8 @@ def call(bam: str | Path, ref: str | Path, out: str | Path, *, regions: str | No
     merged = concat_sites(sites)
     probs_arr = np.concatenate(probs) if probs else np.zeros((0, 3), np.float32)
     covered = merge_regions(work.shards) if gvcf is not None else None
-    counts = postprocess(merged, probs_arr, ref, out, sample=work.sample, meta=predictor.provenance(),
+    meta = {**predictor.provenance(), **({"command": command} if command else {})}
+    counts = postprocess(merged, probs_arr, ref, out, sample=work.sample, meta=meta,
                          min_qual=min_qual, gvcf=gvcf, bam=bam, regions=covered, bam_names=work.bam_names,
                          read_groups=work.filters.read_groups, what=str(bam))
     counts["examples"] = int(len(probs_arr))

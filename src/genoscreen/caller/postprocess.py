@@ -1,4 +1,5 @@
-"""Stage 3: genotype probabilities -> a sorted, bgzipped, tabix-indexed VCF 4.2 (and optionally a gVCF).
+"""Stage 3: genotype probabilities -> a sorted VCF 4.2 (and optionally a gVCF), written by vcf.py (.vcf.gz, .vcf,
+.bcf or stdout).
 
 Each site may have several examples (DeepVariant's scheme): one per alt allele and one per pair of alts, each
 with probabilities of 0/1/2 copies of *its* alts. The probability of a genotype (i, j) is the minimum, over the
@@ -14,15 +15,14 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-import os
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
 
 from genoscreen import __version__
+from genoscreen.caller import vcf
 from genoscreen.common.errors import InputError
-from genoscreen.common.io import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ REF_ERROR = 1e-3  # per-base error rate of the reference-confidence model for gV
 FILTER_LINES = [
     '##FILTER=<ID=PASS,Description="All filters passed">',
     '##FILTER=<ID=RefCall,Description="Genotyping model thinks this site is reference">',
-    '##FILTER=<ID=LowQual,Description="Confidence in this variant being real is below the calling threshold (QUAL < min_qual)">',
+    '##FILTER=<ID=LowQual,Description="Confidence in this variant being real is below the calling threshold (QUAL < {min_qual:g})">',
 ]
 FORMAT_LINES = [
     '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
@@ -184,8 +184,10 @@ def _format_call(call: Call, gvcf: bool) -> str:
                       "GT:GQ:DP:AD:VAF:PL", fmt])
 
 
-def vcf_header(contigs: Sequence[tuple[str, int]], sample: str, gvcf: bool, extra: Iterable[str] = ()) -> list[str]:
-    lines = ["##fileformat=VCFv4.2", *FILTER_LINES, *(GVCF_LINES if gvcf else []), *FORMAT_LINES]
+def vcf_header(contigs: Sequence[tuple[str, int]], sample: str, gvcf: bool, extra: Iterable[str] = (),
+               min_qual: float = 1.0) -> list[str]:
+    filters = [line.format(min_qual=min_qual) if "{min_qual" in line else line for line in FILTER_LINES]
+    lines = ["##fileformat=VCFv4.2", *filters, *(GVCF_LINES if gvcf else []), *FORMAT_LINES]
     lines += [f"##contig=<ID={name},length={length}>" for name, length in contigs]
     lines += [f"##source=genoscreen {__version__}", *extra]
     lines.append("\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT", sample]))
@@ -199,34 +201,6 @@ def sort_calls(calls: list[Call], contig_order: Sequence[str], what: str = "prob
         raise InputError(f"{what}: contigs {unknown[:5]} are not in the reference; use the reference the examples "
                          "were made with")
     return sorted(calls, key=lambda c: (rank[c.contig], c.pos, c.ref, c.alts))
-
-
-def check_vcf_path(path: str | Path) -> Path:
-    """`path` as a Path if it names a bgzipped VCF (.vcf.gz), else an InputError; checked before any work."""
-    path = Path(path)
-    if not path.name.endswith(".vcf.gz"):
-        raise InputError(f"{path}: output must end in .vcf.gz (it is bgzipped and tabix-indexed)")
-    return path
-
-
-def write_vcf(path: str | Path, header: list[str], records: Iterable[str]) -> Path:
-    """Write a bgzipped VCF and its tabix index atomically (`path` must end in .vcf.gz)."""
-    import pysam
-
-    path = check_vcf_path(path)
-    with atomic_path(path) as tmp:
-        plain = tmp.with_name(tmp.name[: -len(".gz")])
-        try:
-            with open(plain, "w") as handle:
-                handle.write("\n".join(header) + "\n")
-                for line in records:
-                    handle.write(line + "\n")
-            pysam.tabix_index(str(plain), preset="vcf", force=True)
-        finally:
-            if plain.exists():
-                plain.unlink()
-        os.replace(f"{tmp}.tbi", f"{path}.tbi")
-    return path
 
 
 # --- gVCF reference blocks -------------------------------------------------------------------------------------
@@ -321,9 +295,9 @@ def postprocess(sites: dict[str, np.ndarray], probs: np.ndarray, ref: str | Path
     """Write the VCF (and gVCF when asked); return counts of records by FILTER."""
     from genoscreen.variants.regions import open_reference
 
-    check_vcf_path(out)
+    vcf.kind(out)
     if gvcf is not None:
-        check_vcf_path(gvcf)
+        vcf.kind(gvcf)
         if bam is None or regions is None:
             raise InputError("--gvcf: reference blocks need the BAM and the regions (--bam and --regions/--bed, or "
                              "examples whose summary.json records them)")
@@ -332,7 +306,8 @@ def postprocess(sites: dict[str, np.ndarray], probs: np.ndarray, ref: str | Path
     fasta = open_reference(ref)
     contigs = list(zip(fasta.references, fasta.lengths))
     calls = sort_calls(merge_calls(sites, probs, min_qual), fasta.references, what)
-    extra = [f"##reference=file://{Path(ref).resolve()}"]
+    extra = [f"##genoscreenCommand={meta['command']}"] if meta.get("command") else []
+    extra.append(f"##reference=file://{Path(ref).resolve()}")
     if meta.get("model"):
         extra.append(f"##genoscreen_model={meta['model']}")
     if meta.get("calibration"):
@@ -351,13 +326,13 @@ def postprocess(sites: dict[str, np.ndarray], probs: np.ndarray, ref: str | Path
         merged = [(rank[c.contig], c.pos, 0, _format_call(c, True)) for c in calls]
         merged += [(rank[contig], pos, 1, line) for contig, pos, line in blocks]
         merged.sort(key=lambda t: t[:3])
-        write_vcf(gvcf, vcf_header(contigs, sample, True, extra), (t[3] for t in merged))
+        vcf.write_vcf(gvcf, vcf_header(contigs, sample, True, extra, min_qual), (t[3] for t in merged))
         counts["gvcf_blocks"] = len(blocks)
     try:
-        write_vcf(out, vcf_header(contigs, sample, False, extra), (_format_call(c, False) for c in calls))
+        vcf.write_vcf(out, vcf_header(contigs, sample, False, extra, min_qual), (_format_call(c, False) for c in calls))
     except BaseException:
         if gvcf is not None:
-            for leftover in (Path(gvcf), Path(f"{gvcf}.tbi")):
+            for leftover in vcf.output_paths(gvcf):
                 leftover.unlink(missing_ok=True)
         raise
     log.info("postprocess: %s", ", ".join(f"{k} {v}" for k, v in counts.items()))

@@ -67,6 +67,7 @@ def sigterm_as_interrupt():
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # the command line, for output headers
     setup_logging(-1 if args.quiet else args.verbose)
     if argv is None:  # a command-line process (not a caller's in-process call): its CPUs follow --threads
         from genoscreen.common.cpus import limit_cpus

@@ -107,7 +107,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--probs", required=True, metavar="PROBS", help="probabilities file from call-variants")
     p.add_argument("--ref", required=True, metavar="FASTA", help="reference FASTA the examples were made with")
-    p.add_argument("--out", required=True, metavar="VCF", help="output VCF (.vcf.gz; a .tbi index is written)")
+    p.add_argument("--out", required=True, metavar="VCF", help="output VCF: .vcf.gz (bgzipped, with a .tbi index), .vcf, .bcf (with a .csi index) or - for stdout")
     p.add_argument("--gvcf", metavar="GVCF", help="also write a gVCF (.g.vcf.gz) with reference blocks over the "
                    "regions make-examples called, from the reads it read (both recorded in PROBS)")
     p.add_argument("--bam", metavar="BAM", help="the reads, when not those recorded in PROBS (moved, or a probs "
@@ -125,7 +125,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--bam", required=True, help="coordinate-sorted, indexed BAM/CRAM")
     p.add_argument("--ref", required=True, metavar="FASTA", help="reference FASTA (with .fai)")
     _add_region_args(p, "call only inside these regions (default: every contig with reads)")
-    p.add_argument("--out", required=True, metavar="VCF", help="output VCF (.vcf.gz; a .tbi index is written)")
+    p.add_argument("--out", required=True, metavar="VCF", help="output VCF: .vcf.gz (bgzipped, with a .tbi index), .vcf, .bcf (with a .csi index) or - for stdout")
     p.add_argument("--model", metavar="MODEL_DIR", help="caller model (default: the shipped caller-wgs-illumina)")
     p.add_argument("--threads", type=positive_int, default=1,
                    help="make-examples worker processes, and the CPUs the whole command may use (default 1)")
@@ -227,6 +227,7 @@ def _call_variants(args) -> int:
 
 
 def _postprocess(args) -> int:
+    from genoscreen.caller import vcf
     from genoscreen.caller.data import read_probs
     from genoscreen.caller.postprocess import postprocess
     from genoscreen.common.errors import InputError
@@ -255,6 +256,7 @@ def _postprocess(args) -> int:
             work = plan(bam, args.ref, args.regions or (",".join(meta["regions"]) if recorded else None), args.bed,
                         contig_map=args.contig_map, sample=args.sample or meta.get("sample"))
             regions, bam_names, read_groups = merge_regions(work.shards), work.bam_names, work.filters.read_groups
+    meta = {**meta, "command": vcf.command_line(args.argv)}
     postprocess(sites, probs, args.ref, args.out, sample=sample, meta=meta, min_qual=args.min_qual,
                 gvcf=args.gvcf, bam=bam, regions=regions, bam_names=bam_names, read_groups=read_groups,
                 what=str(args.probs))
@@ -262,14 +264,18 @@ def _postprocess(args) -> int:
 
 
 def _vcf_outputs(args) -> dict:
-    """--out and --gvcf with their tabix indexes, for `check_outputs`."""
-    outputs = {"--out": args.out, "--out's index": f"{args.out}.tbi"}
-    if args.gvcf:
-        outputs.update({"--gvcf": args.gvcf, "--gvcf's index": f"{args.gvcf}.tbi"})
-    return outputs
+    """--out and --gvcf with their indexes, for `check_outputs` (stdout, `-`, creates no file)."""
+    from genoscreen.caller import vcf
+    from genoscreen.common.errors import InputError
+
+    if args.gvcf and str(args.gvcf) == vcf.STDOUT and str(args.out) == vcf.STDOUT:
+        raise InputError("--out - and --gvcf -: only one output can go to stdout")
+    return {f"{flag}{' (index)' if i else ''}": path for flag, spec in (("--out", args.out), ("--gvcf", args.gvcf))
+            if spec for i, path in enumerate(vcf.output_paths(spec))}
 
 
 def _call(args) -> int:
+    from genoscreen.caller import vcf
     from genoscreen.caller.model_dir import model_files
     from genoscreen.caller.pipeline import call, default_model_dir
     from genoscreen.common.io import check_outputs
@@ -279,5 +285,5 @@ def _call(args) -> int:
                                        "--model": model_files(args.model or default_model_dir())})
     call(args.bam, args.ref, args.out, regions=args.regions, bed=args.bed, model_dir=args.model,
          threads=args.threads, sample=args.sample, gvcf=args.gvcf, contig_map=args.contig_map,
-         min_qual=args.min_qual)
+         min_qual=args.min_qual, command=vcf.command_line(args.argv))
     return 0

@@ -11,6 +11,7 @@ import subprocess
 import pysam
 import pytest
 
+from genoscreen.caller.model_dir import WEIGHTS
 from genoscreen.caller.pipeline import call, default_model_dir
 from tests.conftest import shared_path
 
@@ -19,7 +20,7 @@ REGION = "chr20:10000001-10006000"
 
 @pytest.fixture(scope="module")
 def called(tmp_path_factory):
-    if not (default_model_dir() / "weights.msgpack").exists():
+    if not (default_model_dir() / WEIGHTS).exists():
         pytest.skip("the shipped model resources/models/caller-wgs-illumina is absent")
     dev = shared_path("genomics", "dev")
     out_dir = tmp_path_factory.mktemp("call")
@@ -66,7 +67,7 @@ def test_bcftools_reads_both_without_warnings(called):
 
 
 def test_small_fixture_bam(tmp_path):
-    if not (default_model_dir() / "weights.msgpack").exists():
+    if not (default_model_dir() / WEIGHTS).exists():
         pytest.skip("the shipped model resources/models/caller-wgs-illumina is absent")
     bam = shared_path("genomics", "fixtures", "NA12878_small.bam")
     ref = shared_path("genomics", "dev", "ucsc.hg19.chr20.unittest.fasta.gz")

@@ -129,10 +129,10 @@ def test_bcftools_reads_the_vcf_without_warnings(tmp_path, tiny_ref):
     assert result.stdout.count("\nc1\t") == 3
 
 
-def test_output_name_must_be_vcf_gz(tmp_path, tiny_ref):
+def test_output_name_must_be_a_vcf_name(tmp_path, tiny_ref):
     ref, seqs = tiny_ref
     with pytest.raises(InputError, match=".vcf.gz"):
-        postprocess(_sites(_rows_for(seqs)), PROBS, ref, tmp_path / "calls.vcf")
+        postprocess(_sites(_rows_for(seqs)), PROBS, ref, tmp_path / "calls.tsv")
     assert not list(tmp_path.glob("calls*"))
 
 
