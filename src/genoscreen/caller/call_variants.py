@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -13,26 +12,13 @@ import numpy as np
 from genoscreen.caller.data import SITE_FIELDS, iter_shards, read_summary, write_probs
 from genoscreen.caller.model_dir import BATCH
 from genoscreen.caller.predictor import load_predictor
+from genoscreen.common import compile_cache
 from genoscreen.common.logging import progress
 from genoscreen.variants.pileup_config import PileupConfig
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH = BATCH
-
-
-def enable_compilation_cache() -> None:
-    """Reuse compiled XLA programs across runs (GENOSCREEN_JAX_CACHE, default ~/.cache/genoscreen/jax; '' = off)."""
-    path = os.environ.get("GENOSCREEN_JAX_CACHE", str(Path.home() / ".cache" / "genoscreen" / "jax"))
-    if not path:
-        return
-    try:
-        Path(path).mkdir(parents=True, exist_ok=True)
-        jax.config.update("jax_compilation_cache_dir", path)
-        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-        jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
-    except (OSError, AttributeError) as err:  # a read-only home or an older jax: just compile every time
-        log.debug("no persistent compilation cache: %s", err)
 
 
 def predict(apply, tensors: np.ndarray, batch_size: int = DEFAULT_BATCH, shard=None) -> np.ndarray:
@@ -69,7 +55,7 @@ def concat_sites(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
 
 def call_variants(examples_dir: str | Path, model_dir: str | Path, out: str | Path) -> Path:
     """Run the model over every example of `examples_dir` and write PROBS (`.npz`)."""
-    enable_compilation_cache()
+    compile_cache.enable_from_env()
     predictor = load_predictor(model_dir)
     pileup = predictor.pileup
     pileup.check_compatible(PileupConfig.read(examples_dir), f"{examples_dir}")

@@ -28,9 +28,10 @@ def call(bam: str | Path, ref: str | Path, out: str | Path, *, regions: str | No
          sample: str | None = None, gvcf: str | Path | None = None, contig_map: str | None = None,
          min_qual: float = 1.0, command: str | None = None) -> dict:
     """Call variants on `bam` over `regions`/`bed` (default: every contig with reads); return a summary dict."""
-    from genoscreen.caller.call_variants import concat_sites, enable_compilation_cache, predict_stream
+    from genoscreen.caller.call_variants import concat_sites, predict_stream
     from genoscreen.caller.predictor import load_predictor
     from genoscreen.caller import vcf
+    from genoscreen.common import compile_cache
     from genoscreen.caller.postprocess import postprocess
     from genoscreen.variants.make_examples import plan, planned_examples
     from genoscreen.variants.regions import merge_regions
@@ -38,7 +39,7 @@ def call(bam: str | Path, ref: str | Path, out: str | Path, *, regions: str | No
     t0 = time.perf_counter()
     for path in (out, gvcf) if gvcf is not None else (out,):
         vcf.kind(path)  # before the calling work, not after it
-    enable_compilation_cache()
+    compile_cache.enable_from_env()
     model_dir = Path(model_dir) if model_dir else default_model_dir()
     predictor = load_predictor(model_dir)
     work = plan(bam, ref, regions, bed, config=predictor.pileup, contig_map=contig_map, sample=sample)  # once
