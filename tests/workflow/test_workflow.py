@@ -221,15 +221,42 @@ def test_lint_is_clean(tmp_path):
     assert "Congratulations, your workflow is in a good condition!" in result.stdout + result.stderr
 
 
+def _job_resources(out: str) -> dict[str, list[dict[str, str]]]:
+    """The `resources:` line of every job a dry run prints, by rule: [{name: value}, ...]."""
+    jobs: dict[str, list[dict[str, str]]] = {}
+    for block in re.split(r"^(?:local)?rule ", out, flags=re.M)[1:]:
+        rule = block.split(":", 1)[0]
+        line = re.search(r"^\s+resources: (.*)$", block, re.M)
+        pairs = [item.split("=", 1) for item in line.group(1).split(", ")] if line else []
+        jobs.setdefault(rule, []).append({k: v for k, v in pairs})
+    return jobs
+
+
 def test_slurm_profile_dry_run(tmp_path):
+    """The SLURM profile's default resources reach every job (profiles/default, applied after it, must not replace
+    them); the config's per-step mem_mb wins over the profile's default; a user's partition and account are passed."""
     work = _workdir(tmp_path, {**_fake_models(tmp_path), "variants": {
         "model": str(tmp_path / "fake" / "caller"), "shard_size": 5000}})
-    result = snakemake(work, "-n", "--profile", str(ROOT / "profiles" / "slurm"),
-                       "--configfile", "config/config.yaml", "override.yaml", timeout=120)
-    assert result.returncode == 0, result.stderr[-3000:]
-    out = result.stdout + result.stderr
-    assert re.search(r"^make_examples\s+20$", out, re.M), out[-2000:]  # 50 kb in 5 kb shards x 2 samples
-    assert "slurm" in out.lower()
+    profile = yaml.safe_load((ROOT / "profiles" / "slurm" / "config.yaml").read_text())
+    profile["default-resources"].update(slurm_partition="compute", slurm_account="lab_1")
+    (work / "mycluster").mkdir()
+    (work / "mycluster" / "config.yaml").write_text(yaml.safe_dump(profile))
+    for name, partition, account in ((str(ROOT / "profiles" / "slurm"), "", ""), ("mycluster", "compute", "lab_1")):
+        result = snakemake(work, "-n", "--profile", name, "--configfile", "config/config.yaml", "override.yaml",
+                           timeout=120)
+        assert result.returncode == 0, result.stderr[-3000:]
+        out = result.stdout + result.stderr
+        assert re.search(r"^make_examples\s+20$", out, re.M), out[-2000:]  # 50 kb in 5 kb shards x 2 samples
+        jobs = _job_resources(out)
+        assert len(jobs["make_examples"]) == 20 and "screen_chunk" in jobs and "demo_data" in jobs
+        for rule, resources in jobs.items():
+            if rule == "all":  # a local rule: no job
+                continue
+            for job in resources:
+                assert job.get("runtime") == "120", (rule, job)
+                assert job.get("slurm_partition") == partition and job.get("slurm_account") == account, (rule, job)
+        assert {job["mem_mb"] for job in jobs["make_examples"]} == {"2000"}  # config resources.make_examples
+        assert {job["mem_mb"] for job in jobs["call_variants"]} == {"3000"}  # config resources.call_variants
 
 
 def test_training_targets_dry_run(tmp_path, shared):

@@ -141,6 +141,8 @@ rule cohort:
     benchmark:
         "benchmarks/cohort.tsv"
     threads: 1
+    resources:
+        mem_mb=2000,
     conda:
         TOOLS_ENV
     shell:
