@@ -99,6 +99,7 @@ def test_config_defaults_and_shards(tmp_path):
     plan = load(config, SCHEMAS)
     assert config["screening"]["top_k"] == 100 and config["screening"]["chunks"] == 1  # defaults filled
     assert config["resources"]["make_examples"]["threads"] == 1
+    assert config["results_dir"] == "results"
     lengths = dict(DemoSpec().contigs)
     assert [s.region for s in plan.shards][:2] == ["demo1:1-7000", "demo1:7001-14000"]
     assert sum(s.end - s.start for s in plan.shards) == sum(lengths.values())
@@ -122,6 +123,7 @@ def test_shards_of_explicit_regions():
         (lambda c, t: c.update(reference="nowhere/genome.fa"), "config: reference: nowhere/genome.fa does not exist"),
         (lambda c, t: c["variants"].update(model=str(t / "no-model")), "variants.model: .*no-model does not exist"),
         (lambda c, t: c["screening"].update(panel=None), "give exactly one of `panel`"),
+        (lambda c, t: c.update(results_dir="out/{sample}"), r"results_dir: 'out/\{sample\}' does not match"),
         (lambda c, t: (t / "samples.tsv").write_text("sample\tbam\na\tmissing.bam\n"), r"sample 'a': bam: missing.bam does not exist"),
         (lambda c, t: (t / "samples.tsv").write_text("sample\tbam\na b\tdemo/a.bam\n"), r"row 2: sample: 'a b' does not match"),
         (lambda c, t: (t / "samples.tsv").write_text("sample\tbam\na\tdemo/a.bam\na\tdemo/a.bam\n"), "duplicate sample 'a'"),

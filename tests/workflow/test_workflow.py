@@ -221,6 +221,23 @@ def test_lint_is_clean(tmp_path):
     assert "Congratulations, your workflow is in a good condition!" in result.stdout + result.stderr
 
 
+def test_results_dir_moves_every_output(tmp_path):
+    """results_dir: every output of the default target and of `cohort` (temp work files included) lies under it, so
+    a dev run leaves the demo's results/ alone; a dry run lists them."""
+    base = {**_fake_models(tmp_path), "results_dir": "runs/dev"}
+    base["variants"] = {**base["variants"], "gvcf": True}
+    work = _workdir(tmp_path, base)
+    result = snakemake(work, "-n", "all", "cohort", "--configfile", "config/config.yaml", "override.yaml", timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout + result.stderr
+    outputs = [path for line in re.findall(r"^\s+output: (.*)$", out, re.M) for path in line.split(", ")]
+    made = [path for path in outputs if not path.startswith("demo_data/")]
+    assert "runs/dev/report.html" in made and "runs/dev/variants/cohort.vcf.gz" in made
+    assert "runs/dev/screening/kinase_inhibitors.hits.tsv" in made
+    assert any(path.startswith("runs/dev/work/variants/") for path in made)
+    assert all(path.startswith("runs/dev/") for path in made), [p for p in made if not p.startswith("runs/dev/")]
+
+
 def _job_resources(out: str) -> dict[str, list[dict[str, str]]]:
     """The `resources:` line of every job a dry run prints, by rule: [{name: value}, ...]."""
     jobs: dict[str, list[dict[str, str]]] = {}

@@ -26,6 +26,7 @@ LIBRARIES = PLAN.libraries
 SCREEN = config["screening"]
 REAL_SETS = {v["name"]: v for v in config["training"]["caller"]["real_sets"]}
 CHUNKS = [f"{i:03d}" for i in range(SCREEN["chunks"])]
+RESULTS = config["results_dir"]  # every output of the default target and of `cohort` (not the training targets')
 
 
 wildcard_constraints:
@@ -34,6 +35,11 @@ wildcard_constraints:
     chunk=r"\d+",
     name=r"[A-Za-z0-9_.-]+",
     fmt=r"\.(smi|tsv|csv|sdf)",
+
+
+def results(path):
+    """`path` under the config's results_dir."""
+    return f"{RESULTS}/{path}"
 
 
 def res(step, key):
@@ -46,12 +52,12 @@ def samples_with_truth():
 
 def final_outputs():
     """The default target's inputs: a VCF per sample, an evaluation per sample with truth, hits per library, the report."""
-    outputs = expand("results/variants/{sample}.vcf.gz.tbi", sample=SAMPLES)
+    outputs = expand(results("variants/{sample}.vcf.gz.tbi"), sample=SAMPLES)
     if config["variants"]["gvcf"]:
-        outputs += expand("results/variants/{sample}.g.vcf.gz.tbi", sample=SAMPLES)
-    outputs += expand("results/variants/{sample}.eval.json", sample=samples_with_truth())
-    outputs += expand("results/screening/{name}.hits.tsv", name=LIBRARIES)
-    outputs.append("results/report.html")
+        outputs += expand(results("variants/{sample}.g.vcf.gz.tbi"), sample=SAMPLES)
+    outputs += expand(results("variants/{sample}.eval.json"), sample=samples_with_truth())
+    outputs += expand(results("screening/{name}.hits.tsv"), name=LIBRARIES)
+    outputs.append(results("report.html"))
     return outputs
 
 
@@ -59,14 +65,14 @@ def print_accuracy():
     """After a successful run: the accuracy of each sample with truth (the demo's own accuracy)."""
     from genoscreen.report import accuracy_lines
 
-    evaluations = {s: f"results/variants/{s}.eval.json" for s in samples_with_truth()}
+    evaluations = {s: results(f"variants/{s}.eval.json") for s in samples_with_truth()}
     evaluations = {s: p for s, p in evaluations.items() if Path(p).exists()}
     if evaluations:
         print("genoscreen: accuracy against the truth (inside each confident BED):", file=sys.stderr)
         for line in accuracy_lines(evaluations):
             print(f"  {line}", file=sys.stderr)
-    if Path("results/report.html").exists():
-        print("genoscreen: report written to results/report.html", file=sys.stderr)
+    if Path(results("report.html")).exists():
+        print(f"genoscreen: report written to {results('report.html')}", file=sys.stderr)
 
 
 def library_fmt(name):

@@ -3,11 +3,11 @@
 
 rule report:
     input:
-        vcfs=expand("results/variants/{sample}.vcf.gz", sample=SAMPLES),
-        evaluations=expand("results/variants/{sample}.eval.json", sample=samples_with_truth()),
-        hits=expand("results/screening/{name}.hits.tsv", name=LIBRARIES),
+        vcfs=expand(results("variants/{sample}.vcf.gz"), sample=SAMPLES),
+        evaluations=expand(results("variants/{sample}.eval.json"), sample=samples_with_truth()),
+        hits=expand(results("screening/{name}.hits.tsv"), name=LIBRARIES),
     output:
-        "results/report.html",
+        results("report.html"),
     params:
         args=report_args,
         top_hits=config["report"]["top_hits"],

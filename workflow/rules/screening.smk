@@ -5,8 +5,8 @@ rule split_compounds:
     input:
         lambda wildcards: LIBRARIES[wildcards.name],
     output:
-        chunks=temp(expand("results/work/screening/{{name}}/chunk{chunk}{{fmt}}", chunk=CHUNKS)),
-        index=temp("results/work/screening/{name}/chunks{fmt}.json"),
+        chunks=temp(expand(results("work/screening/{{name}}/chunk{chunk}{{fmt}}"), chunk=CHUNKS)),
+        index=temp(results("work/screening/{name}/chunks{fmt}.json")),
     params:
     log:
         "logs/split_compounds/{name}{fmt}.log",
@@ -23,12 +23,12 @@ rule split_compounds:
 
 rule screen_chunk:
     input:
-        compounds="results/work/screening/{name}/chunk{chunk}{fmt}",
+        compounds=results("work/screening/{name}/chunk{chunk}{fmt}"),
         model=SCREEN["model"],
         targets=SCREEN["targets"] or [],
     output:
-        hits=temp("results/work/screening/{name}/chunk{chunk}{fmt}.hits.tsv"),
-        errors=temp("results/work/screening/{name}/chunk{chunk}{fmt}.hits.tsv.errors.tsv"),
+        hits=temp(results("work/screening/{name}/chunk{chunk}{fmt}.hits.tsv")),
+        errors=temp(results("work/screening/{name}/chunk{chunk}{fmt}.hits.tsv.errors.tsv")),
     params:
         targets=screen_targets_arg(),
         top_k=SCREEN["top_k"],
@@ -50,22 +50,22 @@ rule screen_chunk:
 rule merge_hits:
     input:
         hits=lambda wildcards: expand(
-            "results/work/screening/{name}/chunk{chunk}{fmt}.hits.tsv",
+            results("work/screening/{name}/chunk{chunk}{fmt}.hits.tsv"),
             name=wildcards.name,
             chunk=CHUNKS,
             fmt=library_fmt(wildcards.name),
         ),
-        index=lambda wildcards: f"results/work/screening/{wildcards.name}/chunks{library_fmt(wildcards.name)}.json",
+        index=lambda wildcards: results(f"work/screening/{wildcards.name}/chunks{library_fmt(wildcards.name)}.json"),
         # found by merge-hits next to each hits table; listed so they are staged and then removed (temp)
         errors=lambda wildcards: expand(
-            "results/work/screening/{name}/chunk{chunk}{fmt}.hits.tsv.errors.tsv",
+            results("work/screening/{name}/chunk{chunk}{fmt}.hits.tsv.errors.tsv"),
             name=wildcards.name,
             chunk=CHUNKS,
             fmt=library_fmt(wildcards.name),
         ),
     output:
-        hits="results/screening/{name}.hits.tsv",
-        errors="results/screening/{name}.errors.tsv",
+        hits=results("screening/{name}.hits.tsv"),
+        errors=results("screening/{name}.errors.tsv"),
     params:
         top_k=SCREEN["top_k"],
     log:

@@ -12,7 +12,7 @@ rule make_examples:
         ref=REF,
         model=config["variants"]["model"],  # the pileups it was trained on
     output:
-        temp(directory("results/work/variants/{sample}/examples/{shard}")),
+        temp(directory(results("work/variants/{sample}/examples/{shard}"))),
     params:
         region=lambda wildcards: SHARDS[wildcards.shard],
         contig_map=f"--contig-map {config['variants']['contig_map']}" if config["variants"]["contig_map"] else "",
@@ -33,10 +33,10 @@ rule make_examples:
 
 rule call_variants:
     input:
-        examples="results/work/variants/{sample}/examples/{shard}",
+        examples=results("work/variants/{sample}/examples/{shard}"),
         model=config["variants"]["model"],
     output:
-        temp("results/work/variants/{sample}/probs/{shard}.npz"),
+        temp(results("work/variants/{sample}/probs/{shard}.npz")),
     log:
         "logs/call_variants/{sample}/{shard}.log",
     benchmark:
@@ -53,13 +53,13 @@ rule call_variants:
 
 rule postprocess:
     input:
-        probs="results/work/variants/{sample}/probs/{shard}.npz",
+        probs=results("work/variants/{sample}/probs/{shard}.npz"),
         ref=REF,
     output:
-        vcf=temp("results/work/variants/{sample}/calls/{shard}.vcf.gz"),
-        tbi=temp("results/work/variants/{sample}/calls/{shard}.vcf.gz.tbi"),
-        **({"gvcf": temp("results/work/variants/{sample}/calls/{shard}.g.vcf.gz"),
-            "gtbi": temp("results/work/variants/{sample}/calls/{shard}.g.vcf.gz.tbi")} if GVCF else {}),
+        vcf=temp(results("work/variants/{sample}/calls/{shard}.vcf.gz")),
+        tbi=temp(results("work/variants/{sample}/calls/{shard}.vcf.gz.tbi")),
+        **({"gvcf": temp(results("work/variants/{sample}/calls/{shard}.g.vcf.gz")),
+            "gtbi": temp(results("work/variants/{sample}/calls/{shard}.g.vcf.gz.tbi"))} if GVCF else {}),
     params:
         gvcf=lambda wildcards, output: f"--gvcf {output.gvcf}" if GVCF else "",
     log:
@@ -78,10 +78,10 @@ rule postprocess:
 
 rule gather_vcfs:
     input:
-        expand("results/work/variants/{{sample}}/calls/{shard}{{kind}}.vcf.gz", shard=SHARDS),
+        expand(results("work/variants/{{sample}}/calls/{shard}{{kind}}.vcf.gz"), shard=SHARDS),
     output:
-        vcf="results/variants/{sample}{kind}.vcf.gz",
-        tbi="results/variants/{sample}{kind}.vcf.gz.tbi",
+        vcf=results("variants/{sample}{kind}.vcf.gz"),
+        tbi=results("variants/{sample}{kind}.vcf.gz.tbi"),
     wildcard_constraints:
         kind=r"|\.g",
     params:
@@ -100,13 +100,13 @@ rule gather_vcfs:
 
 rule evaluate:
     input:
-        calls="results/variants/{sample}.vcf.gz",
+        calls=results("variants/{sample}.vcf.gz"),
         truth=lambda wildcards: SAMPLES[wildcards.sample].truth,
         bed=lambda wildcards: SAMPLES[wildcards.sample].confident_bed or [],
         ref=REF,
     output:
-        json="results/variants/{sample}.eval.json",
-        table="results/variants/{sample}.eval.tsv",
+        json=results("variants/{sample}.eval.json"),
+        table=results("variants/{sample}.eval.tsv"),
     params:
         bed=lambda wildcards, input: f"--bed {input.bed}" if input.bed else "",
         regions=f"--regions {','.join(config['variants']['regions'])}" if config["variants"]["regions"] else "",
@@ -131,11 +131,11 @@ rule cohort:
     # the one its own model call gave. Alleles no sample carries and the <*> of pure reference blocks are dropped;
     # +fill-tags adds AC/AN/AF/NS.
     input:
-        gvcfs=expand("results/variants/{sample}.g.vcf.gz", sample=SAMPLES),
+        gvcfs=expand(results("variants/{sample}.g.vcf.gz"), sample=SAMPLES),
         ref=REF,
     output:
-        vcf="results/variants/cohort.vcf.gz",
-        tbi="results/variants/cohort.vcf.gz.tbi",
+        vcf=results("variants/cohort.vcf.gz"),
+        tbi=results("variants/cohort.vcf.gz.tbi"),
     log:
         "logs/cohort.log",
     benchmark:

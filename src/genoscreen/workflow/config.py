@@ -242,7 +242,8 @@ def load(config: dict, schema_dir: str | Path = SCHEMA_DIR) -> Plan:
     validate(config, schema_dir / "config.schema.yaml", "config")
     samples = read_samples(config["samples"], schema_dir / "samples.schema.yaml")
     demo_dir = config["demo"]["dir"]
-    made = ("results",) + ((demo_dir,) if demo_dir else ())  # results/models/* are made by the training rules
+    # results/models/* are made by the training rules
+    made = ("results", config["results_dir"]) + ((demo_dir,) if demo_dir else ())
     inputs: dict[str, str | None] = {"config: reference": config["reference"]}
     for s in samples:
         inputs[f"{config['samples']}: sample {s.name!r}: bam"] = s.bam
