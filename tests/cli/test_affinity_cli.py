@@ -101,6 +101,24 @@ def _error_line(capsys, argv):
     return errors[0]
 
 
+def test_predict_with_named_columns(trained, tmp_path, capsys):
+    """--id-column / --smiles-column: DeepPurpose-style `name SMILES` drugs give the predictions of the same drugs
+    as a drugs.tsv; a column the file lacks is one error line."""
+    _, drugs, targets, pairs, model = trained
+    table = pd.read_csv(drugs, sep="\t")
+    (tmp_path / "dp.smi").write_text("".join(f"{d} {s}\n" for d, s in zip(table["drug_id"], table["smiles"])))
+    base = ["affinity", "predict", "--model", str(model), "--targets", str(targets), "--pairs", str(pairs)]
+    assert main([*base, "--drugs", str(drugs), "--out", str(tmp_path / "ref.tsv")]) == 0
+    assert main([*base, "--drugs", str(tmp_path / "dp.smi"), "--id-column", "1", "--smiles-column", "2",
+                 "--out", str(tmp_path / "dp.tsv")]) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "dp.tsv", sep="\t"), pd.read_csv(tmp_path / "ref.tsv", sep="\t"))
+    capsys.readouterr()
+    err = _error_line(capsys, [*base, "--drugs", str(drugs), "--smiles-column", "canonical", "--out",
+                               str(tmp_path / "bad.tsv")])
+    assert "no SMILES column 'canonical' (columns: drug_id, smiles)" in err
+    assert not (tmp_path / "bad.tsv").exists()
+
+
 def test_cv_fold_choices_checked(trained, tmp_path, capsys):
     _, drugs, targets, pairs, _ = trained
     base = ["affinity", "cv", "--drugs", str(drugs), "--targets", str(targets), "--preset", "test", "--epochs", "1"]

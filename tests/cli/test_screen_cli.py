@@ -42,6 +42,26 @@ def test_smi_library_with_invalid_smiles(model_dir, fasta, tmp_path, capsys):
     assert errors["row"].tolist() == [11, 12] and errors["reason"].str.contains("RDKit").all()
 
 
+def test_deeppurpose_library_with_named_columns(model_dir, fasta, tmp_path, capsys):
+    """--id-column 1 --smiles-column 2 reads DeepPurpose's `name SMILES` lines: the same hits as the .smi with the
+    fields the other way round; a column name in a .smi (no header) is one error line, exit 2."""
+    (tmp_path / "dp.smi").write_text("".join(f"C{i:04d} {s}\n" for i, s in enumerate(SMILES[:8])))
+    (tmp_path / "ref.smi").write_text("".join(f"{s} C{i:04d}\n" for i, s in enumerate(SMILES[:8])))
+    base = ["screen", "--model", str(model_dir), "--targets", str(fasta)]
+    assert main([*base, "--compounds", str(tmp_path / "ref.smi"), "--out", str(tmp_path / "ref.tsv")]) == 0
+    assert main([*base, "--compounds", str(tmp_path / "dp.smi"), "--id-column", "1", "--smiles-column", "2",
+                 "--out", str(tmp_path / "dp.tsv")]) == 0
+    hits = pd.read_csv(tmp_path / "dp.tsv", sep="\t")
+    assert set(hits["compound_id"]) == {f"C{i:04d}" for i in range(8)}
+    pd.testing.assert_frame_equal(hits, pd.read_csv(tmp_path / "ref.tsv", sep="\t"))
+    capsys.readouterr()
+    assert main([*base, "--compounds", str(tmp_path / "dp.smi"), "--id-column", "name", "--out",
+                 str(tmp_path / "bad.tsv")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "a .smi file has no header" in err and "Traceback" not in err
+    assert not (tmp_path / "bad.tsv").exists()
+
+
 def test_gzipped_csv_to_parquet_with_top_k(model_dir, fasta, tmp_path):
     library = tmp_path / "lib.csv.gz"
     with gzip.open(library, "wt") as handle:

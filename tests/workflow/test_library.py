@@ -177,6 +177,27 @@ def test_split_sdf_and_smi(tmp_path):
         split_library(tmp_path / "lib.xyz", [tmp_path / "a.xyz"])
 
 
+def test_split_with_named_columns(tmp_path):
+    """The chunker finds a library's ids where `screen` is told they are: a DeepPurpose `name SMILES` file's
+    duplicate names are refused before any chunk is written; the config's columns are checked at parse time."""
+    from genoscreen.affinity.io.compounds import Columns
+
+    lib = tmp_path / "dp.smi"
+    lib.write_text("ethanol CCO\nethane CC\nethanol CCCO\n")
+    with pytest.raises(InputError, match="row 3: duplicate compound id 'ethanol'"):
+        split_library(lib, [tmp_path / "a.smi"], columns=Columns(id="1", smiles="2"))
+    assert not (tmp_path / "a.smi").exists()
+    lib.write_text("ethanol CCO\nethane CC\n")
+    assert split_library(lib, [tmp_path / "a.smi", tmp_path / "b.smi"], columns=Columns(id="1", smiles="2")) == [1, 1]
+    config = _config(tmp_path, screening={"model": str(tmp_path / "models" / "dta"), "panel": "davis",
+                                          "libraries": {"lib": str(lib)}, "id_column": "name"})
+    with pytest.raises(InputError, match=r"config: screening.libraries.lib: .*dp.smi: a .smi file has no header"):
+        load(config, SCHEMAS)
+    config["screening"].update(id_column=0)
+    with pytest.raises(InputError, match=r"config: screening: id column 0: give a column name or a field number"):
+        load(config, SCHEMAS)
+
+
 @pytest.mark.parametrize("fmt", [".smi", ".csv", ".sdf"])
 def test_errors_of_chunks_point_at_library_rows(tmp_path, fmt):
     """Each chunk is screened alone, yet the merged errors table gives the row the compound reader reports for the

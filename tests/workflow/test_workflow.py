@@ -238,6 +238,25 @@ def test_results_dir_moves_every_output(tmp_path):
     assert all(path.startswith("runs/dev/") for path in made), [p for p in made if not p.startswith("runs/dev/")]
 
 
+def test_screening_columns_reach_the_jobs(tmp_path):
+    """screening.id_column / smiles_column: the chunker and each chunk's screen are told where the ids and SMILES
+    of a DeepPurpose-style library are."""
+    base = _fake_models(tmp_path)
+    base["screening"] = {**base["screening"], "libraries": {"dp": "dp.smi"}, "id_column": 1, "smiles_column": 2,
+                         "chunks": 2}
+    work = _workdir(tmp_path, base)
+    (work / "dp.smi").write_text("ethanol CCO\nethane CC\n")
+    result = snakemake(work, "-n", "results/screening/dp.hits.tsv", "--configfile", "config/config.yaml",
+                       "override.yaml", timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout + result.stderr
+    commands = re.findall(r"^Shell command: (genoscreen .*)$", out, re.M)
+    split = [c for c in commands if c.startswith("genoscreen split-compounds dp.smi")]
+    screens = [c for c in commands if c.startswith("genoscreen screen")]
+    assert len(split) == 1 and len(screens) == 2, commands
+    assert all("--id-column 1 --smiles-column 2" in c for c in split + screens), commands
+
+
 def _job_resources(out: str) -> dict[str, list[dict[str, str]]]:
     """The `resources:` line of every job a dry run prints, by rule: [{name: value}, ...]."""
     jobs: dict[str, list[dict[str, str]]] = {}

@@ -80,6 +80,14 @@ def library_fmt(name):
     return library_format(LIBRARIES[name])
 
 
+def compound_column_args():
+    """--id-column / --smiles-column of split-compounds and screen, from screening.id_column / smiles_column."""
+    args = [f"--{flag}-column {shlex.quote(str(SCREEN[key]))}" for flag, key in (("id", "id_column"),
+                                                                                 ("smiles", "smiles_column"))
+            if SCREEN[key] is not None]
+    return " ".join(args)
+
+
 def screen_targets_arg():
     if SCREEN["panel"]:
         return f"--panel {SCREEN['panel']}"

@@ -8,6 +8,7 @@ rule split_compounds:
         chunks=temp(expand(results("work/screening/{{name}}/chunk{chunk}{{fmt}}"), chunk=CHUNKS)),
         index=temp(results("work/screening/{name}/chunks{fmt}.json")),
     params:
+        columns=compound_column_args(),
     log:
         "logs/split_compounds/{name}{fmt}.log",
     benchmark:
@@ -18,7 +19,7 @@ rule split_compounds:
     conda:
         ENV
     shell:
-        "genoscreen split-compounds {input} --out {output.chunks} --index {output.index} 2> {log}"
+        "genoscreen split-compounds {input} --out {output.chunks} --index {output.index} {params.columns} 2> {log}"
 
 
 rule screen_chunk:
@@ -31,6 +32,7 @@ rule screen_chunk:
         errors=temp(results("work/screening/{name}/chunk{chunk}{fmt}.hits.tsv.errors.tsv")),
     params:
         targets=screen_targets_arg(),
+        columns=compound_column_args(),
         top_k=SCREEN["top_k"],
         min_affinity=f"--min-affinity {SCREEN['min_affinity']}" if SCREEN["min_affinity"] is not None else "",
     log:
@@ -44,7 +46,7 @@ rule screen_chunk:
         ENV
     shell:
         "genoscreen screen --model {input.model} --compounds {input.compounds} {params.targets} "
-        "--top-k {params.top_k} {params.min_affinity} --allow-empty --out {output.hits} 2> {log}"
+        "--top-k {params.top_k} {params.min_affinity} {params.columns} --allow-empty --out {output.hits} 2> {log}"
 
 
 rule merge_hits:

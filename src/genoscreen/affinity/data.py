@@ -14,7 +14,7 @@ import pandas as pd
 
 from genoscreen.affinity.configs import AffinityConfig
 from genoscreen.affinity.featurize import encode_proteins, encode_smiles
-from genoscreen.affinity.io.compounds import load_compounds
+from genoscreen.affinity.io.compounds import DEFAULT_COLUMNS, Columns, load_compounds
 from genoscreen.affinity.io.pairs import check_pair_ids, read_pairs
 from genoscreen.affinity.io.proteins import read_targets
 from genoscreen.common.errors import InputError
@@ -71,15 +71,16 @@ def prepare_data(
 
 
 def load_inputs(
-    drugs_path, targets_path, pairs_path, config: AffinityConfig, errors_path=None, require_labels: bool = False
+    drugs_path, targets_path, pairs_path, config: AffinityConfig, errors_path=None, require_labels: bool = False,
+    columns: Columns = DEFAULT_COLUMNS,
 ) -> tuple[AffinityData, pd.DataFrame, np.ndarray]:
     """Read and encode the three inputs of train/cv/predict.
 
     Returns (data over the usable pairs, the pairs table as read, boolean mask of usable pairs). Pairs whose drug
     had an invalid SMILES are not usable (counted, warned); an id absent from the drugs or targets file is an
-    InputError.
+    InputError. `columns`: where the drugs file keeps ids and SMILES (see `Columns`).
     """
-    drug_ids, smiles, invalid = load_compounds(drugs_path, errors_path)
+    drug_ids, smiles, invalid = load_compounds(drugs_path, errors_path, columns=columns)
     targets = read_targets(targets_path)
     pairs = read_pairs(pairs_path)
     if require_labels and "label" not in pairs:

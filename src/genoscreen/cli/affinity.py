@@ -7,6 +7,7 @@ import logging
 import time
 
 from genoscreen.cli.argtypes import positive_int
+from genoscreen.cli.screen import add_column_args, columns_of
 
 log = logging.getLogger(__name__)
 
@@ -17,6 +18,7 @@ def _add_inputs(p: argparse.ArgumentParser, labels: bool) -> None:
     p.add_argument("--drugs", required=True, metavar="FILE",
                    help="compounds: .smi (SMILES id), .tsv/.csv with 'smiles' and 'drug_id'/'compound_id'/'id', or .sdf; "
                         "optionally gzipped")
+    add_column_args(p)
     p.add_argument("--targets", required=True, metavar="FASTA", help="protein sequences (FASTA, optionally gzipped)")
     p.add_argument("--pairs", required=True, metavar="TSV",
                    help="pairs TSV with drug_id, target_id" + (", a label column and a fold column" if labels else ""))
@@ -188,7 +190,8 @@ def run_train(args) -> int:
             raise InputError(f"{args.cv_summary}: cannot read ({err}); give the cv_summary.json of `affinity cv`") from err
     # the errors file replaces an earlier one only together with the new model (both only when training succeeds)
     with atomic_path(errors) as errors_tmp:
-        data, _, _ = load_inputs(args.drugs, args.targets, args.pairs, config, errors_tmp, require_labels=True)
+        data, _, _ = load_inputs(args.drugs, args.targets, args.pairs, config, errors_tmp, require_labels=True,
+                                 columns=columns_of(args))
         index = np.arange(data.n_pairs)
         if args.train_folds is not None:
             index = fold_indices(data, args.train_folds)
@@ -245,7 +248,8 @@ def run_cv(args) -> int:
     config = _config(args)
     out.mkdir(parents=True, exist_ok=True)
     with atomic_path(errors) as errors_tmp:  # kept only with the results it belongs to
-        data, _, _ = load_inputs(args.drugs, args.targets, args.pairs, config, errors_tmp, require_labels=True)
+        data, _, _ = load_inputs(args.drugs, args.targets, args.pairs, config, errors_tmp, require_labels=True,
+                                 columns=columns_of(args))
         _cross_validate(args, config, data, out, deadline)
     _report_errors(errors)
     return 0
@@ -304,7 +308,8 @@ def run_predict(args) -> int:
     _check_paths(args, {"--out": out, "--errors": errors})
     model, config = load_model(args.model)
     with atomic_path(errors) as errors_tmp:  # kept only with the predictions it belongs to
-        data, pairs, usable = load_inputs(args.drugs, args.targets, args.pairs, config, errors_tmp)
+        data, pairs, usable = load_inputs(args.drugs, args.targets, args.pairs, config, errors_tmp,
+                                          columns=columns_of(args))
         pred = np.full(len(pairs), np.nan)
         pred[usable] = predict(model, data)
         write_predictions(out, pairs, pred)

@@ -25,6 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--compounds", required=True, metavar="LIB",
                    help="compound library: .smi (SMILES id), .tsv/.csv (smiles + drug_id/compound_id/id column) "
                         "or .sdf, optionally gzipped")
+    add_column_args(p)
     targets = p.add_mutually_exclusive_group(required=True)
     targets.add_argument("--targets", metavar="T.fasta", help="protein FASTA of the targets to screen")
     targets.add_argument("--panel", metavar="NAME",
@@ -39,6 +40,24 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="a compound file with no valid compound writes a hits table with only its header instead of "
                         "failing (the workflow uses it for library chunks)")
     p.set_defaults(func=run_screen)
+
+
+def add_column_args(p: argparse.ArgumentParser) -> None:
+    """--id-column / --smiles-column of every command that reads a compound file."""
+    p.add_argument("--id-column", metavar="COL",
+                   help="where the compound ids are: a header name (.tsv/.csv), a field number from 1 (.smi, "
+                        "tables) or an SDF property (default: .smi field 2; drug_id, compound_id or id)")
+    p.add_argument("--smiles-column", metavar="COL",
+                   help="where the SMILES are: a header name (.tsv/.csv) or a field number from 1 (default: .smi "
+                        "field 1; the smiles column). DeepPurpose `name SMILES` lines: a .smi with --id-column 1 "
+                        "--smiles-column 2")
+
+
+def columns_of(args: argparse.Namespace):
+    """The `Columns` the --id-column / --smiles-column flags name."""
+    from genoscreen.affinity.io.compounds import Columns
+
+    return Columns(id=args.id_column, smiles=args.smiles_column)
 
 
 def register_panels(affinity_sub: argparse._SubParsersAction) -> None:
@@ -64,7 +83,7 @@ def run_screen(args: argparse.Namespace) -> int:
     from genoscreen.screening.screen import screen
 
     screen(args.model, args.compounds, args.out, targets=args.targets, panel=args.panel, top_k=args.top_k,
-           min_affinity=args.min_affinity, allow_empty=args.allow_empty)
+           min_affinity=args.min_affinity, allow_empty=args.allow_empty, columns=columns_of(args))
     return 0
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from genoscreen.cli.screen import add_column_args, columns_of
+
 
 def _key_value(text: str) -> tuple[str, str]:
     if "=" not in text:
@@ -64,6 +66,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("library", help="compound file")
     p.add_argument("--out", nargs="+", required=True, help="chunk files to write (their number sets the chunk count)")
     p.add_argument("--index", help="JSON file recording each chunk's first record and size")
+    add_column_args(p)
     p.set_defaults(func=_split_compounds)
 
     p = sub.add_parser(
@@ -127,7 +130,7 @@ def _split_compounds(args: argparse.Namespace) -> int:
     from genoscreen.workflow.chunks import split_library
 
     check_outputs({"--out": args.out, "--index": args.index}, {"library": args.library})
-    split_library(args.library, args.out, args.index)
+    split_library(args.library, args.out, args.index, columns_of(args))
     return 0
 
 

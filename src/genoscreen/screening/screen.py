@@ -32,7 +32,7 @@ import numpy as np
 
 from genoscreen.affinity.checkpoint import load_model, model_files
 from genoscreen.affinity.inference import AffinityEngine, pad_rows, round_up
-from genoscreen.affinity.io.compounds import read_compounds
+from genoscreen.affinity.io.compounds import DEFAULT_COLUMNS, Columns, read_compounds
 from genoscreen.affinity.io.hits import HitWriter
 from genoscreen.affinity.io.proteins import read_targets
 from genoscreen.common.errors import InputError
@@ -247,8 +247,9 @@ def screen_compounds(model, config, compound_ids: list[str], smiles: list[str], 
 
 def screen(model_dir: str | Path, compounds: str | Path, out: str | Path, *, targets: str | Path | None = None,
            panel: str | None = None, top_k: int | None = None, min_affinity: float | None = None,
-           allow_empty: bool = False) -> ScreenSummary:
+           allow_empty: bool = False, columns: Columns = DEFAULT_COLUMNS) -> ScreenSummary:
     """`genoscreen screen`: read and check every input, then score; invalid compounds go to `<out>.errors.tsv`.
+    `columns`: where the compound file keeps ids and SMILES (see `Columns`).
 
     A compound file with no valid compound is an error, unless `allow_empty` (one chunk of a library in the
     workflow): then the hits table has only its header."""
@@ -268,7 +269,7 @@ def screen(model_dir: str | Path, compounds: str | Path, out: str | Path, *, tar
     # The errors file replaces an earlier run's only together with the hits it belongs to.
     with atomic_path(errors_path) as errors_tmp:
         # Duplicate ids fail here, before any work; invalid SMILES go to the errors file.
-        compound_ids, smiles, n_invalid = read_compounds(compounds, errors_tmp, allow_empty)
+        compound_ids, smiles, n_invalid = read_compounds(compounds, errors_tmp, allow_empty, columns)
         if not compound_ids:
             with HitWriter(out):
                 pass

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from genoscreen.affinity.io.compounds import compound_format, read_library_text
+from genoscreen.affinity.io.compounds import DEFAULT_COLUMNS, Columns, compound_format, read_library_text
 from genoscreen.common.errors import InputError
 from genoscreen.common.io import atomic_open
 
@@ -22,19 +22,20 @@ def library_format(path: str | Path) -> str:
     return compound_format(path)
 
 
-def split_library(path: str | Path, outputs: list[str | Path], index_out: str | Path | None = None) -> list[int]:
+def split_library(path: str | Path, outputs: list[str | Path], index_out: str | Path | None = None,
+                  columns: Columns = DEFAULT_COLUMNS) -> list[int]:
     """Write the library's records into len(outputs) contiguous chunks of near-equal size; return the chunk sizes.
 
     Duplicate compound ids are refused here, as `genoscreen screen` refuses them in one file: chunks would each
     accept their copy. `index_out` (JSON) records each chunk's first record, size and `row_offset`: a row number
     that `genoscreen screen` reports for the chunk, plus its row_offset, is the row in the library (see
-    `merge_hits`).
+    `merge_hits`). `columns`: where the library keeps its ids (and SMILES), as `genoscreen screen` is told.
     """
     library = read_library_text(path)
     fmt, records, rows = library.format, library.records, library.rows
     if not records:
         raise InputError(f"{path}: no compounds")
-    library.check_unique_ids(path)
+    library.check_unique_ids(path, columns)
     n = len(outputs)
     bounds = [round(i * len(records) / n) for i in range(n + 1)]
     for i, out in enumerate(outputs):

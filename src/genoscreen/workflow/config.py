@@ -236,6 +236,7 @@ class Plan:
 
 def load(config: dict, schema_dir: str | Path = SCHEMA_DIR) -> Plan:
     """Validate the config (filling defaults in place) and the sample sheet, check inputs exist, cut the shards."""
+    from genoscreen.affinity.io.compounds import Columns, compound_format
     from genoscreen.demo import DemoSpec
 
     schema_dir = Path(schema_dir)
@@ -253,10 +254,19 @@ def load(config: dict, schema_dir: str | Path = SCHEMA_DIR) -> Plan:
     libraries = dict(screening["libraries"])
     if libraries and bool(screening["panel"]) == bool(screening["targets"]):
         raise InputError("config: screening: give exactly one of `panel` (a panel the model carries, e.g. davis) or `targets` (a protein FASTA)")
+    try:
+        columns = Columns(id=screening["id_column"], smiles=screening["smiles_column"])
+    except InputError as err:
+        raise InputError(f"config: screening: {err}") from None
     for name, path in libraries.items():
         if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
             raise InputError(f"config: screening.libraries: name {name!r} must be letters, digits, '_', '-' or '.'; it names the output file")
         inputs[f"config: screening.libraries.{name}"] = path
+        fmt = compound_format(path)
+        if fmt == ".smi":  # columns that cannot fit the library's format stop the run here, not in its jobs
+            columns.smi_fields(f"config: screening.libraries.{name}: {path}")
+        elif fmt == ".sdf":
+            columns.sdf_id_properties(f"config: screening.libraries.{name}: {path}")
     inputs["config: screening.targets"] = screening.get("targets")
     if libraries:
         inputs["config: screening.model"] = screening["model"]

@@ -118,3 +118,42 @@ def test_pairs(tmp_path):
     assert "label" not in read_pairs(tmp_path / "note.tsv")
     with pytest.raises(InputError, match="target_id 't9' not found in T.fa"):
         check_pair_ids(pd.DataFrame({"drug_id": ["d1"], "target_id": ["t9"]}), ["d1"], ["t1"], "P", "D", "T.fa")
+
+
+def test_named_id_and_smiles_columns(tmp_path):
+    """Columns: DeepPurpose's `name SMILES` lines as a .smi by field number, a table's columns by name or number
+    (matched ignoring case), an SDF id property; a column that is not there, or does not fit the format, is one
+    InputError line."""
+    from rdkit import Chem
+
+    from genoscreen.affinity.io.compounds import Columns
+
+    (tmp_path / "dp.smi").write_text("ethanol CCO\nbenzene c1ccccc1\nlonely\n")
+    ids, smiles, invalid = load_compounds(tmp_path / "dp.smi", columns=Columns(id="1", smiles="2"))
+    assert ids == ["ethanol", "benzene"] and smiles == ["CCO", "c1ccccc1"]
+    assert [(row, ident) for row, ident, _, _ in invalid] == [(3, "lonely")] and "no field 2" in invalid[0][3]
+    (tmp_path / "t.tsv").write_text("name\tcanonical_smiles\tmw\nethanol\tCCO\t46\nbenzene\tc1ccccc1\t78\n")
+    for columns in (Columns(id="name", smiles="Canonical_SMILES"), Columns(id=1, smiles=2)):
+        assert read_compounds(tmp_path / "t.tsv", columns=columns)[:2] == (["ethanol", "benzene"], ["CCO", "c1ccccc1"])
+    writer = Chem.SDWriter(str(tmp_path / "m.sdf"))
+    mol = Chem.MolFromSmiles("CCO")
+    mol.SetProp("_Name", "title")
+    mol.SetProp("catalog", "Z123")
+    writer.write(mol)
+    writer.close()
+    assert read_compounds(tmp_path / "m.sdf", columns=Columns(id="catalog"))[0] == ["Z123"]
+    for path, columns, message in [
+        ("t.tsv", Columns(smiles="smi"), r"no SMILES column 'smi' \(columns: name, canonical_smiles, mw\)"),
+        ("t.tsv", Columns(id="7", smiles="2"), "no id column 7: the table has 3 column"),
+        ("t.tsv", Columns(id="name", smiles="name"), "the id and SMILES columns are both 'name'"),
+        ("dp.smi", Columns(id="name"), "a .smi file has no header .* give its field number"),
+        ("m.sdf", Columns(smiles="2"), "an SDF record holds its structure"),
+    ]:
+        with pytest.raises(InputError, match=message) as err:
+            read_compounds(tmp_path / path, columns=columns)
+        assert "\n" not in str(err.value)
+    with pytest.raises(InputError, match="field number \\(1 = the first\\)"):
+        Columns(smiles="0")
+    (tmp_path / "dp.txt").write_text("ethanol CCO\n")
+    with pytest.raises(InputError, match=r"rename it .*\(--id-column 1 --smiles-column 2\)"):
+        read_compounds(tmp_path / "dp.txt")

@@ -2,8 +2,10 @@
 
 Formats by extension, after an optional `.gz` (`FORMATS`): `.smi`/`.smiles`/`.ism` (SMILES, whitespace, id),
 `.tsv` and `.csv` (a `smiles` column and one of `drug_id`, `compound_id`, `id`), `.sdf`/`.sd`/`.mol` (RDKit;
-id from a drug_id/compound_id/id property or the molecule name). `screen`, `affinity train|cv|predict` and the
-workflow's chunker all go through here, so a file one of them accepts the others accept.
+id from a drug_id/compound_id/id property or the molecule name). `Columns` names other places for the id and the
+SMILES (a header name, or a 1-based field number: DeepPurpose's `name SMILES` lines are a .smi with id field 1 and
+SMILES field 2). `screen`, `affinity train|cv|predict` and the workflow's chunker all go through here, so a file one
+of them accepts the others accept.
 
 Every SMILES is validated by RDKit at this boundary. Invalid ones, and compound records that are not UTF-8 text, are
 an explicit decision: written to the errors file with their row and the reason, counted, and skipped, and the run
@@ -41,13 +43,73 @@ Record = tuple[int, str, str]  # (row, id, SMILES)
 Problem = tuple[int, str, str, str]  # (row, id, SMILES, reason): a row of the errors file
 
 
+@dataclass(frozen=True)
+class Columns:
+    """Where a compound file keeps each compound's id and SMILES; None = the format's default (.smi: SMILES in field
+    1, id in field 2; tables: the `smiles` column and the first of ID_COLUMNS; .sdf: an ID_COLUMNS property or the
+    molecule name). A value is a header name (.tsv/.csv; matched exactly, else ignoring case) or a 1-based field
+    number (.smi, whose whitespace-separated fields have no header, and tables). For .sdf, `id` names the property
+    holding the id; there is no SMILES column to name."""
+
+    id: str | None = None
+    smiles: str | None = None
+
+    def __post_init__(self):
+        for what, value in (("id", self.id), ("SMILES", self.smiles)):
+            if value is not None and (not str(value).strip() or str(value).strip().lstrip("-").isdigit()
+                                      and int(value) < 1):
+                raise InputError(f"{what} column {value!r}: give a column name or a field number (1 = the first)")
+        object.__setattr__(self, "id", None if self.id is None else str(self.id).strip())
+        object.__setattr__(self, "smiles", None if self.smiles is None else str(self.smiles).strip())
+
+    def smi_fields(self, path: str | Path) -> tuple[int, int]:
+        """(SMILES, id) 0-based field indexes in a .smi line; InputError for a column name (no header to name)."""
+        for what, value in (("id", self.id), ("SMILES", self.smiles)):
+            if value is not None and not value.isdigit():
+                raise InputError(f"{path}: a .smi file has no header to find the {what} column {value!r} in; give "
+                                 f"its field number (1 = the first whitespace-separated field)")
+        return (int(self.smiles) - 1 if self.smiles else 0), (int(self.id) - 1 if self.id else 1)
+
+    def table_column(self, path: str | Path, columns: list[str], which: str) -> str | None:
+        """The header name of the table's id (`which` "id") or SMILES column; None if the default id is absent."""
+        wanted = self.id if which == "id" else self.smiles
+        if wanted is None:
+            if which == "id":
+                return _id_column(columns)
+            return next((c for c in columns if c.lower() == "smiles"), None)
+        if wanted.isdigit():
+            if int(wanted) > len(columns):
+                raise InputError(f"{path}: no {which} column {wanted}: the table has {len(columns)} column(s) "
+                                 f"({', '.join(columns)})")
+            return columns[int(wanted) - 1]
+        found = wanted if wanted in columns else next((c for c in columns if c.lower() == wanted.lower()), None)
+        if found is None:
+            raise InputError(f"{path}: no {which} column {wanted!r} (columns: {', '.join(columns)}); name one of them")
+        return found
+
+    def sdf_id_properties(self, path: str | Path) -> tuple[str, ...]:
+        """The SDF properties an id is taken from, in order of preference."""
+        if self.smiles is not None:
+            raise InputError(f"{path}: an SDF record holds its structure, not a SMILES column; drop the SMILES column")
+        if self.id is not None and self.id.isdigit():
+            raise InputError(f"{path}: an SDF has no numbered columns; give the name of the property holding the id")
+        return (self.id,) if self.id is not None else ID_COLUMNS
+
+
+DEFAULT_COLUMNS = Columns()
+
+
 def compound_format(path: str | Path) -> str:
     """'lib.smiles.gz' -> '.smi': the canonical extension of a compound file's format; InputError if unknown."""
     name = strip_compression_suffix(path)
     for suffix, fmt in FORMATS.items():
         if name.endswith(suffix):
             return fmt
-    raise InputError(f"{path}: unknown compound file type; use one of {', '.join(FORMATS)} (optionally .gz)")
+    hint = ""
+    if name.endswith(".txt"):
+        hint = ("; a file of whitespace-separated fields (such as DeepPurpose's `name SMILES` lines) is a .smi: "
+                "rename it and give its id and SMILES field numbers (--id-column 1 --smiles-column 2)")
+    raise InputError(f"{path}: unknown compound file type; use one of {', '.join(FORMATS)} (optionally .gz){hint}")
 
 
 def smiles_problem(smiles: str) -> str | None:
@@ -87,33 +149,42 @@ def _id_column(columns: Iterable[str]) -> str | None:
     return next((lower[c] for c in ID_COLUMNS if c in lower), None)
 
 
-def _read_smi(path: Path, errors: list[Problem]) -> list[Record]:
+def _read_smi(path: Path, errors: list[Problem], columns: Columns) -> list[Record]:
+    smiles_at, id_at = columns.smi_fields(path)
     records = []
     for line_no, line, problem in text_lines(path):
         fields = _smi_fields(line)
-        if fields is None or (line_no == 1 and fields[0].lower() == "smiles"):
+        smi = fields[smiles_at] if fields and len(fields) > smiles_at else ""
+        if fields is None or (line_no == 1 and smi.lower() == "smiles"):
             continue
-        ident = fields[1] if len(fields) > 1 else f"row{line_no}"
+        ident = fields[id_at] if len(fields) > id_at else f"row{line_no}"
         if problem:  # one bad record, skipped like an invalid SMILES (its id shown with U+FFFD for the bad bytes)
-            errors.append((line_no, ident, fields[0], _not_utf8(problem)))
+            errors.append((line_no, ident, smi, _not_utf8(problem)))
             continue
-        records.append((line_no, ident, fields[0]))
+        if not smi:
+            errors.append((line_no, ident, "", f"no field {smiles_at + 1} (the SMILES column) on this line"))
+            continue
+        records.append((line_no, ident, smi))
     return records
 
 
-def _read_table(path: Path, sep: str, errors: list[Problem]) -> list[Record]:
+def _read_table(path: Path, sep: str, errors: list[Problem], columns: Columns) -> list[Record]:
     try:  # bytes that are not UTF-8 become U+FFFD: the rows holding them are skipped below
         frame = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding_errors="replace")
     except Exception as err:
         raise InputError(f"{path}: cannot read as a {'TSV' if sep == chr(9) else 'CSV'} table ({err}); check the format") from err
-    lower = {c.lower(): c for c in frame.columns}
-    if "smiles" not in lower:
-        raise InputError(f"{path}: no 'smiles' column (columns: {', '.join(frame.columns)}); add a header with 'smiles'")
-    id_col = _id_column(frame.columns)
+    names = [str(c) for c in frame.columns]
+    smiles_col = columns.table_column(path, names, "SMILES")
+    if smiles_col is None:
+        raise InputError(f"{path}: no 'smiles' column (columns: {', '.join(names)}); add a header with 'smiles' "
+                         f"or name the SMILES column")
+    id_col = columns.table_column(path, names, "id")
     if id_col is None:
-        raise InputError(f"{path}: no id column; name one of {', '.join(ID_COLUMNS)}")
+        raise InputError(f"{path}: no id column; name one of {', '.join(ID_COLUMNS)}, or name the id column")
+    if id_col == smiles_col:
+        raise InputError(f"{path}: the id and SMILES columns are both {id_col!r}; name two different columns")
     records = []
-    for i, (ident, smi) in enumerate(zip(frame[id_col], frame[lower["smiles"]])):
+    for i, (ident, smi) in enumerate(zip(frame[id_col], frame[smiles_col])):
         record = (i + 2, str(ident).strip(), str(smi).strip())
         if "\ufffd" in record[1] + record[2]:
             errors.append((*record, _not_utf8("a byte in its id or SMILES")))
@@ -122,9 +193,10 @@ def _read_table(path: Path, sep: str, errors: list[Problem]) -> list[Record]:
     return records
 
 
-def _read_sdf(path: Path, errors: list[Problem]) -> list[Record]:
+def _read_sdf(path: Path, errors: list[Problem], columns: Columns) -> list[Record]:
     from rdkit import Chem, RDLogger
 
+    id_properties = columns.sdf_id_properties(path)
     RDLogger.DisableLog("rdApp.*")
     records = []
     with open_binary(path) as handle:
@@ -135,7 +207,7 @@ def _read_sdf(path: Path, errors: list[Problem]) -> list[Record]:
                 errors.append((rec_no, "", "", "RDKit cannot read this SDF record"))
                 continue
             try:
-                ident = (next((mol.GetProp(p) for p in ID_COLUMNS if mol.HasProp(p)), None)
+                ident = (next((mol.GetProp(p) for p in id_properties if mol.HasProp(p)), None)
                          or mol.GetProp("_Name").strip())
             except UnicodeDecodeError as err:
                 errors.append((rec_no, f"record{rec_no}", "",
@@ -164,21 +236,22 @@ def _refuse_duplicates(path: str | Path, rows_and_ids: Iterable[tuple[int, str |
         seen[ident] = row
 
 
-def read_compounds(path: str | Path, errors_path: str | Path | None = None,
-                   allow_empty: bool = False) -> tuple[list[str], list[str], int]:
+def read_compounds(path: str | Path, errors_path: str | Path | None = None, allow_empty: bool = False,
+                   columns: Columns = DEFAULT_COLUMNS) -> tuple[list[str], list[str], int]:
     """Read compounds; returns (ids, smiles, n_invalid) for the valid ones, in file order (see `load_compounds`)."""
-    ids, smiles, invalid = load_compounds(path, errors_path, allow_empty)
+    ids, smiles, invalid = load_compounds(path, errors_path, allow_empty, columns)
     return ids, smiles, len(invalid)
 
 
 def load_compounds(
-    path: str | Path, errors_path: str | Path | None = None, allow_empty: bool = False
+    path: str | Path, errors_path: str | Path | None = None, allow_empty: bool = False,
+    columns: Columns = DEFAULT_COLUMNS,
 ) -> tuple[list[str], list[str], list[Problem]]:
     """Read compounds; returns (ids, smiles, invalid) with invalid = [(row, id, smiles, reason), ...].
 
     Invalid SMILES are written to `errors_path` (TSV: row, id, smiles, reason), counted and skipped. Duplicate ids
     are an InputError, and so is a file without a valid compound unless `allow_empty` (one chunk of a library,
-    whose other chunks may hold the valid ones).
+    whose other chunks may hold the valid ones). `columns`: where the id and SMILES are (see `Columns`).
     """
     path = Path(path)
     if not path.exists():
@@ -186,11 +259,11 @@ def load_compounds(
     fmt = compound_format(path)
     errors: list[Problem] = []
     if fmt == ".smi":
-        records = _read_smi(path, errors)
+        records = _read_smi(path, errors, columns)
     elif fmt == ".sdf":
-        records = _read_sdf(path, errors)
+        records = _read_sdf(path, errors, columns)
     else:
-        records = _read_table(path, "\t" if fmt == ".tsv" else ",", errors)
+        records = _read_table(path, "\t" if fmt == ".tsv" else ",", errors, columns)
     _refuse_duplicates(path, ((row, ident) for row, ident, _ in records))
 
     ids: list[str] = []
@@ -240,30 +313,33 @@ class LibraryText:
     records: list[str]
     rows: list[int]
 
-    def ids(self) -> list[str | None]:
-        """Each record's compound id as `load_compounds` takes it (None where it makes one up or fails)."""
+    def ids(self, path: str | Path = "", columns: Columns = DEFAULT_COLUMNS) -> list[str | None]:
+        """Each record's compound id as `load_compounds` takes it (None where it makes one up or fails); `path`
+        names the file in the InputError of `columns` that do not fit it."""
         if self.format == ".smi":
+            _, id_at = columns.smi_fields(path)
             fields = (_smi_fields(record.rstrip("\n").rsplit("\n", 1)[-1]) or [] for record in self.records)
-            return [f[1] if len(f) > 1 else None for f in fields]
+            return [f[id_at] if len(f) > id_at else None for f in fields]
         if self.format == ".sdf":
-            return [_sdf_text_id(record) for record in self.records]
+            properties = columns.sdf_id_properties(path)
+            return [_sdf_text_id(record, properties) for record in self.records]
         delimiter = "\t" if self.format == ".tsv" else ","
-        columns = next(csv.reader(self.header, delimiter=delimiter))
-        id_col = _id_column(columns)
+        names = next(csv.reader(self.header, delimiter=delimiter))
+        id_col = columns.table_column(path, names, "id")
         if id_col is None:
             return [None] * len(self.records)
-        k = columns.index(id_col)
+        k = names.index(id_col)
         return [(row[k].strip() if len(row) > k else None) for row in csv.reader(self.records, delimiter=delimiter)]
 
-    def check_unique_ids(self, path: str | Path) -> None:
+    def check_unique_ids(self, path: str | Path, columns: Columns = DEFAULT_COLUMNS) -> None:
         """The InputError `load_compounds` raises for a duplicate id, for the whole file before it is split."""
-        _refuse_duplicates(path, zip(self.rows, self.ids()))
+        _refuse_duplicates(path, zip(self.rows, self.ids(path, columns)))
 
 
-def _sdf_text_id(record: str) -> str | None:
+def _sdf_text_id(record: str, properties: tuple[str, ...] = ID_COLUMNS) -> str | None:
     lines = record.splitlines()
     props = {m.group(1): lines[i + 1].strip() for i, line in enumerate(lines[:-1]) if (m := _SDF_PROP.match(line))}
-    return next((props[p] for p in ID_COLUMNS if p in props), None) or lines[0].strip() or None
+    return next((props[p] for p in properties if p in props), None) or lines[0].strip() or None
 
 
 def read_library_text(path: str | Path) -> LibraryText:
