@@ -16,6 +16,7 @@ import threading
 
 from genoscreen import __version__
 from genoscreen.common.errors import GenoscreenError, Terminated
+from genoscreen.cli.help import finish as finish_help
 from genoscreen.common.logging import setup_logging
 
 log = logging.getLogger("genoscreen")
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in (variants, caller, affinity, screen, workflow):
         module.register(sub)
+    finish_help(parser)
     return parser
 
 

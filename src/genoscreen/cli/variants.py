@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     me.add_argument("--bam", required=True, help="coordinate-sorted BAM or CRAM (indexed, or indexed on the fly)")
     me.add_argument("--ref", required=True, help="reference FASTA (plain or bgzipped, with .fai/.gzi)")
     _add_region_args(me)
-    me.add_argument("--out", required=True, help="output examples folder (replaced atomically)")
+    me.add_argument("--out", required=True, metavar="DIR", help="output examples folder (replaced atomically)")
     me.add_argument("--truth", help="truth VCF: label each example 0/1/2 copies of its alt(s)")
     me.add_argument("--sample", help="with a multi-sample BAM: use only this sample's read groups (SM); required "
                                      "when the read groups name several samples")
@@ -91,7 +91,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     sr.add_argument("--ref", required=True, help="reference FASTA (plain or bgzipped, indexed)")
     sr.add_argument("--truth", required=True, help="VCF of the genome's variants (e.g. a GIAB truth set)")
     sr.add_argument("--regions", required=True, help="regions to simulate, CONTIG:START-END (1-based), comma-separated")
-    sr.add_argument("--out", required=True, help="output BAM path")
+    sr.add_argument("--out", required=True, metavar="OUT", help="output BAM path")
     sr.add_argument("--coverage", type=positive_float, default=30.0,
                     help="mean read depth over both haplotypes (default 30)")
     sr.add_argument("--profile-bam", help="real paired-end BAM to learn the ART quality/error profile from "
@@ -131,7 +131,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "--out in.10x.bam",
     )
     ds.add_argument("--bam", required=True, help="coordinate-sorted, indexed BAM")
-    ds.add_argument("--out", required=True, help="output BAM (indexed)")
+    ds.add_argument("--out", required=True, metavar="OUT", help="output BAM (indexed)")
     what = ds.add_mutually_exclusive_group(required=True)
     what.add_argument("--depth", type=float, help="target mean depth over --regions")
     what.add_argument("--fraction", type=float, help="share of read pairs to keep, in (0, 1]")

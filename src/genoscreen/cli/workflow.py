@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "Deterministic: the same seed gives the same files."
         ),
     )
-    p.add_argument("--out", required=True, help="output folder (created)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: the demo's fixed seed)")
     p.set_defaults(func=_demo_data)
 
@@ -45,7 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--title", default="genoscreen report", help="page title")
     p.add_argument("--about", type=_key_value, action="append", default=[], metavar="SETTING=VALUE",
                    help="what the run used (reference, models, shards...), listed at the top (repeat)")
-    p.add_argument("--out", required=True, help="output HTML file")
+    p.add_argument("--out", required=True, metavar="HTML", help="output HTML file")
     p.set_defaults(func=_report)
 
     p = sub.add_parser(
@@ -53,8 +53,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="gather shard VCFs of one sample into one sorted, bgzipped, tabix-indexed VCF",
         description="Concatenate per-shard VCFs (pysam only; no bcftools needed), sort, drop duplicates at shard edges, index.",
     )
-    p.add_argument("inputs", nargs="+", help="shard VCFs of one sample")
-    p.add_argument("--out", required=True, help="output .vcf.gz (a .tbi index is written beside it)")
+    p.add_argument("inputs", nargs="+", metavar="VCF", help="shard VCFs of one sample")
+    p.add_argument("--out", required=True, metavar="VCF", help="output .vcf.gz (a .tbi index is written beside it)")
     p.set_defaults(func=_concat_vcfs)
 
     p = sub.add_parser(
@@ -63,8 +63,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Split a compound library (any file `screen` reads: .smi/.smiles/.ism, .tsv, .csv, .sdf/.sd/.mol, "
                     "optionally gzipped) into contiguous chunks of near-equal size, in its format.",
     )
-    p.add_argument("library", help="compound file")
-    p.add_argument("--out", nargs="+", required=True, help="chunk files to write (their number sets the chunk count)")
+    p.add_argument("library", metavar="LIB", help="compound file")
+    p.add_argument("--out", nargs="+", required=True, metavar="CHUNK",
+                   help="chunk files to write (their number sets the chunk count)")
     p.add_argument("--index", help="JSON file recording each chunk's first record and size")
     add_column_args(p)
     p.set_defaults(func=_split_compounds)
@@ -74,8 +75,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="merge per-chunk screening hits: re-rank per target, keep the top K",
         description="Merge `genoscreen screen` outputs of chunks of one library into one table sorted by target then rank.",
     )
-    p.add_argument("inputs", nargs="+", help="per-chunk hits tables (TSV)")
-    p.add_argument("--out", required=True, help="merged hits TSV")
+    p.add_argument("inputs", nargs="+", metavar="HITS", help="per-chunk hits tables (TSV)")
+    p.add_argument("--out", required=True, metavar="HITS", help="merged hits TSV")
     p.add_argument("--top-k", type=int, default=None, help="keep the K best compounds per target (default: all)")
     p.add_argument("--errors", help="also merge the chunks' <hits>.errors.tsv into this file")
     p.add_argument("--index", help="the chunk index of `split-compounds --index`: the errors' rows become rows of "
