@@ -286,6 +286,39 @@ def test_report_html(tmp_path):
     assert not (tmp_path / "r2.html").exists()
 
 
+def test_report_provenance_and_compounds_screened(tmp_path, capsys):
+    """The report names the genoscreen version, the date, the command, each model with its weights' digest, and
+    how many compounds were screened (library records minus the invalid ones), not just those in the top-K hits."""
+    import hashlib
+
+    from genoscreen import __version__
+    from genoscreen.cli import main
+
+    model = tmp_path / "dta"
+    model.mkdir()
+    (model / "weights.msgpack").write_bytes(b"weights")
+    library = tmp_path / "lib.smi"
+    library.write_text("".join(f"C{'C' * i}O d{i}\n" for i in range(40)) + "C1CC( bad\n")
+    errors = tmp_path / "lib.errors.tsv"
+    errors.write_text("chunk\trow\tid\tsmiles\treason\nchunk000\t41\tbad\tC1CC(\tRDKit cannot parse the SMILES\n")
+    hits = tmp_path / "hits.tsv"
+    hits.write_text("compound_id\ttarget_id\tprediction\trank\n" + "".join(
+        f"d{i}\tK{k}\t{5 + i / 10:.2f}\t{i + 1}\n" for k in range(3) for i in range(5)))
+    out = tmp_path / "report.html"
+    assert main(["report", "--hits", f"lib={hits}", "--library", f"lib={library}", "--compound-errors",
+                 f"lib={errors}", "--used-model", f"affinity={model}", "--out", str(out)]) == 0
+    text = out.read_text()
+    digest = hashlib.sha256(b"weights").hexdigest()[:12]
+    assert f"{model} (weights.msgpack sha256:{digest})" in text and f"<td class=\"l\">{__version__}</td>" in text
+    assert " UTC</td>" in text and "genoscreen report --hits lib=" in text
+    assert "40 compounds screened (41 in" in text and "1 invalid and skipped) × 3 targets" in text
+    capsys.readouterr()
+    assert main(["report", "--hits", f"lib={hits}", "--used-model", f"caller={tmp_path}", "--out",
+                 str(tmp_path / "r2.html")]) == 2
+    assert "no weights.safetensors or weights.msgpack" in capsys.readouterr().err
+    assert not (tmp_path / "r2.html").exists()
+
+
 @pytest.mark.parametrize("name", ["config.yaml", "dev.yaml", "training.yaml", "wgs.example.yaml"])
 def test_shipped_configs_follow_the_schema(name):
     """Every config in config/ validates (paths aside); training.yaml is used on top of config.yaml."""

@@ -99,14 +99,22 @@ def report_args(wildcards, input):
     args = [f"--vcf {s}={p}" for s, p in zip(SAMPLES, input.vcfs)]
     args += [f"--evaluation {s}={p}" for s, p in zip(samples_with_truth(), input.evaluations)]
     args += [f"--hits {n}={p}" for n, p in zip(LIBRARIES, input.hits)]
-    about = {"reference": REF}
+    args += [shlex.quote(f"--library={n}={p}") for n, p in LIBRARIES.items()]
+    args += [f"--compound-errors {n}={p}" for n, p in zip(LIBRARIES, input.errors)]
+    about = {"results": RESULTS, "reference": REF}
     if SAMPLES:
-        about["caller model"] = config["variants"]["model"]
+        args.append(shlex.quote(f"--used-model=caller={config['variants']['model']}"))
         about["shards"] = f"{len(SHARDS)} (at most {config['variants']['shard_size']:,} bp each)"
     if LIBRARIES:
-        about["affinity model"] = SCREEN["model"]
+        args.append(shlex.quote(f"--used-model=affinity={SCREEN['model']}"))
         about["targets"] = f"panel {SCREEN['panel']}" if SCREEN["panel"] else SCREEN["targets"]
     args += [shlex.quote(f"--about={k}={v}") for k, v in about.items()]
+    # the config that made the results (not the whole command line: a param that changed would rerun the report)
+    settings = workflow.config_settings
+    command = ["snakemake", "--configfile", *(str(f) for f in settings.configfiles or ["config/config.yaml"])]
+    if settings.config_args:
+        command += ["--config", *settings.config_args]
+    args.append(shlex.quote(f"--command={shlex.join(command)}"))
     return " ".join(args)
 
 

@@ -6,6 +6,7 @@ rule report:
         vcfs=expand(results("variants/{sample}.vcf.gz"), sample=SAMPLES),
         evaluations=expand(results("variants/{sample}.eval.json"), sample=samples_with_truth()),
         hits=expand(results("screening/{name}.hits.tsv"), name=LIBRARIES),
+        errors=expand(results("screening/{name}.errors.tsv"), name=LIBRARIES),
     output:
         results("report.html"),
     params:

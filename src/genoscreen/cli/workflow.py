@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 
 from genoscreen.cli.screen import add_column_args, columns_of
@@ -44,7 +45,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--targets-shown", type=int, default=12, help="targets with a top-hits table (default 12)")
     p.add_argument("--title", default="genoscreen report", help="page title")
     p.add_argument("--about", type=_key_value, action="append", default=[], metavar="SETTING=VALUE",
-                   help="what the run used (reference, models, shards...), listed at the top (repeat)")
+                   help="what the run used (reference, panel, shards...), listed at the top (repeat)")
+    p.add_argument("--used-model", type=_key_value, action="append", default=[], metavar="NAME=MODEL_DIR",
+                   help="a model the run used, listed with the digest of its weights (repeat)")
+    p.add_argument("--library", type=_key_value, action="append", default=[], metavar="NAME=LIB",
+                   help="the compound library of hits table NAME, to report how many compounds were screened (repeat)")
+    p.add_argument("--compound-errors", type=_key_value, action="append", default=[], metavar="NAME=TSV",
+                   help="the invalid compounds of hits table NAME (merge-hits --errors), subtracted (repeat)")
+    p.add_argument("--command", metavar="TEXT",
+                   help="the command that made the results, shown with the version and date (default: this one)")
     p.add_argument("--out", required=True, metavar="HTML", help="output HTML file")
     p.set_defaults(func=_report)
 
@@ -103,7 +112,8 @@ def _report(args: argparse.Namespace) -> int:
     from genoscreen.report import build_report
 
     check_outputs({"--out": args.out}, {flag: [path for _, path in pairs] for flag, pairs in
-                                        (("--vcf", args.vcf), ("--evaluation", args.evaluation), ("--hits", args.hits))})
+                                        (("--vcf", args.vcf), ("--evaluation", args.evaluation), ("--hits", args.hits),
+                                         ("--library", args.library), ("--compound-errors", args.compound_errors))})
     build_report(
         args.out,
         vcfs=dict(args.vcf),
@@ -113,6 +123,10 @@ def _report(args: argparse.Namespace) -> int:
         targets_shown=args.targets_shown,
         title=args.title,
         about=dict(args.about),
+        models=dict(args.used_model),
+        libraries=dict(args.library),
+        compound_errors=dict(args.compound_errors),
+        command=args.command or shlex.join(["genoscreen", *getattr(args, "argv", ["report"])]),
     )
     return 0
 

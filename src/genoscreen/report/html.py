@@ -6,11 +6,15 @@ One self-contained file (plots are inline PNGs), written atomically. Every figur
 from __future__ import annotations
 
 import base64
+import datetime
+import hashlib
 import html
 import io
 import json
 import logging
 from pathlib import Path
+
+from genoscreen import __version__
 
 from genoscreen.affinity.io.hits import read_hits
 from genoscreen.common.errors import InputError
@@ -177,7 +181,31 @@ def _variants_section(vcfs: dict, evaluations: dict) -> str:
     return "\n".join(parts)
 
 
-def _screening_section(hits: dict, top_hits: int, targets_shown: int) -> str:
+def model_provenance(model_dir: str | Path) -> str:
+    """'FOLDER (weights.safetensors sha256:0123456789ab)': which model, and exactly which weights."""
+    from genoscreen.affinity.checkpoint import WEIGHTS_FILE
+    from genoscreen.caller.model_dir import WEIGHTS
+
+    weights = next((Path(model_dir) / name for name in (WEIGHTS, WEIGHTS_FILE) if (Path(model_dir) / name).is_file()),
+                   None)
+    if weights is None:
+        raise InputError(f"{model_dir}: no {WEIGHTS} or {WEIGHTS_FILE}; give a model directory")
+    return f"{model_dir} ({weights.name} sha256:{hashlib.sha256(weights.read_bytes()).hexdigest()[:12]})"
+
+
+def compounds_screened(library: str | Path, errors: str | Path | None) -> tuple[int, int]:
+    """(records in the library, invalid ones skipped: the rows of its errors file)."""
+    from genoscreen.affinity.io.compounds import read_library_text
+
+    records = len(read_library_text(library).records)
+    invalid = 0
+    if errors is not None and Path(errors).exists():
+        with open(errors) as handle:
+            invalid = max(sum(1 for line in handle if line.strip()) - 1, 0)
+    return records, invalid
+
+
+def _screening_section(hits: dict, top_hits: int, targets_shown: int, libraries: dict, errors: dict) -> str:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -188,9 +216,14 @@ def _screening_section(hits: dict, top_hits: int, targets_shown: int) -> str:
     for name, path in hits.items():
         table = read_hits(path, ("compound_id", "target_id", "prediction"))
         parts.append(f"<h3>{html.escape(name)}</h3>")
+        screened = ""
+        if name in libraries:
+            records, invalid = compounds_screened(libraries[name], errors.get(name))
+            screened = (f"{records - invalid:,} compounds screened ({records:,} in {html.escape(str(libraries[name]))}, "
+                        f"{invalid:,} invalid and skipped) × {table['target_id'].nunique()} targets; ")
         parts.append(
-            f"<p>{table['compound_id'].nunique()} compounds × {table['target_id'].nunique()} targets: {len(table)} "
-            f"reported pairs (the top K per target); predicted affinity (pKd for a Davis model) "
+            f"<p>{screened}{table['compound_id'].nunique()} compounds × {table['target_id'].nunique()} targets in "
+            f"the {len(table)} reported pairs (the top K per target); predicted affinity (pKd for a Davis model) "
             f"min {table['prediction'].min():.2f}, median {table['prediction'].median():.2f}, "
             f"max {table['prediction'].max():.2f}.</p>"
         )
@@ -230,21 +263,32 @@ def build_report(
     targets_shown: int = 12,
     title: str = "genoscreen report",
     about: dict[str, str] | None = None,
+    models: dict[str, str | Path] | None = None,
+    libraries: dict[str, str | Path] | None = None,
+    compound_errors: dict[str, str | Path] | None = None,
+    command: str | None = None,
 ) -> Path:
     """Write the HTML report to `out` from the given per-sample VCFs, evaluation JSONs and hits tables.
 
-    `about` lists what the run used (reference, models, panel, shards), shown first so every figure has its context.
+    Shown first, so every figure has its context: the provenance (genoscreen version, date, `command`, each of
+    `models` by folder and weights digest) and `about`, what the run used (reference, panel, shards). `libraries`
+    (and their `compound_errors` files), by hits name, give the number of compounds actually screened, which the
+    top-K hits tables do not show.
     """
     vcfs, evaluations, hits = dict(vcfs or {}), dict(evaluations or {}), dict(hits or {})
     body = [f"<h1>{html.escape(title)}</h1>"]
-    if about:
-        body.append(_table(["setting", "value"], [[k, v] for k, v in about.items()], left=2))
+    provenance = [["genoscreen", __version__],
+                  ["date", datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")]]
+    if command:
+        provenance.append(["command", command])
+    provenance += [[f"{name} model", model_provenance(path)] for name, path in (models or {}).items()]
+    body.append(_table(["setting", "value"], provenance + [[k, v] for k, v in (about or {}).items()], left=2))
     if evaluations:
         body.append("<p><b>Accuracy against the truth, inside each sample's confident BED:</b><br>" + "<br>".join(html.escape(l) for l in accuracy_lines(evaluations)) + "</p>")
     if vcfs:
         body.append(_variants_section(vcfs, evaluations))
     if hits:
-        body.append(_screening_section(hits, top_hits, targets_shown))
+        body.append(_screening_section(hits, top_hits, targets_shown, dict(libraries or {}), dict(compound_errors or {})))
     if not (vcfs or hits):
         body.append("<p>No variant calls or screening hits were given.</p>")
     page = (f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
