@@ -10,14 +10,16 @@ from pathlib import Path
 
 from genoscreen.affinity.io.compounds import ERRORS_HEADER
 from genoscreen.affinity.io.hits import read_hits
+from genoscreen.caller import vcf
 from genoscreen.common.errors import InputError
-from genoscreen.common.io import atomic_open, atomic_path
+from genoscreen.common.io import atomic_open
 
 log = logging.getLogger(__name__)
 
 
 def concat_vcfs(inputs: list[str | Path], out: str | Path) -> int:
-    """Concatenate sorted shard VCFs (same samples, any order) into one sorted, bgzipped, tabix-indexed VCF.
+    """Concatenate sorted shard VCFs (same samples, any order) into one sorted VCF, written as caller/vcf.py writes
+    every VCF (.vcf.gz with its .tbi, .vcf, .bcf with its .csi).
 
     A streaming k-way merge by (contig order of the header, position): memory holds one record per shard, not the
     genome's. Exact duplicates at shard edges are dropped, so the result is valid even if two shards both emit a
@@ -27,7 +29,7 @@ def concat_vcfs(inputs: list[str | Path], out: str | Path) -> int:
 
     if not inputs:
         raise InputError("concat-vcfs: no input VCFs")
-    out = Path(out)
+    vcf.kind(out)
     files = [pysam.VariantFile(str(p)) for p in inputs]
     header = files[0].header.copy()
     samples = list(header.samples)
@@ -53,25 +55,24 @@ def concat_vcfs(inputs: list[str | Path], out: str | Path) -> int:
             previous = key
             yield key, str(rec)
 
-    kept, last = 0, None
-    with atomic_path(out) as tmp:
-        plain = tmp.with_name(tmp.name.removesuffix(".gz"))
-        try:
-            with open(plain, "w") as handle:
-                handle.write(str(header))
-                # a k-way merge of the sorted shards: one record per shard in memory, whatever the genome's size
-                for item in heapq.merge(*(keyed(p, vf) for p, vf in zip(inputs, files)), key=lambda kv: kv[0]):
-                    if item == last:  # the same record from two shards that share a border
-                        continue
-                    last = item
-                    handle.write(item[1])
-                    kept += 1
-            pysam.tabix_compress(str(plain), str(tmp), force=True)
-        finally:
-            plain.unlink(missing_ok=True)
-            for vf in files:
-                vf.close()
-    pysam.tabix_index(str(out), preset="vcf", force=True)
+    kept = 0
+
+    def merged():
+        """A k-way merge of the sorted shards: one record per shard in memory, whatever the genome's size."""
+        nonlocal kept
+        last = None
+        for item in heapq.merge(*(keyed(p, vf) for p, vf in zip(inputs, files)), key=lambda kv: kv[0]):
+            if item == last:  # the same record from two shards that share a border
+                continue
+            last = item
+            kept += 1
+            yield item[1].rstrip("\n")
+
+    try:
+        vcf.write_vcf(out, str(header).rstrip("\n").split("\n"), merged())
+    finally:
+        for vf in files:
+            vf.close()
     log.info("%s: %d records from %d shards", out, kept, len(inputs))
     return kept
 
