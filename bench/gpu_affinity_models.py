@@ -200,7 +200,7 @@ def main() -> int:
             with tarfile.open(out / f"{name}.tar.gz", "w:gz") as tar:
                 tar.add(work / "models" / name, arcname=name)
     with tarfile.open(out / "cv.tar.gz", "w:gz") as tar:
-        tar.add(work / "cv", arcname="cv", filter=lambda ti: None if ti.name.endswith(".msgpack") else ti)
+        tar.add(work / "cv", arcname="cv", filter=lambda ti: None if ti.name.endswith((".msgpack", ".safetensors")) else ti)
     with tarfile.open(out / "logs.tar.gz", "w:gz") as tar:
         tar.add(work / "logs", arcname="logs")
     print(f"done in {time.time() - t0:.0f} s", flush=True)

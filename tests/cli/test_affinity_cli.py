@@ -33,7 +33,7 @@ def trained(tmp_path_factory):
 
 def test_train_writes_model_dir_and_errors(trained):
     root, _, _, _, model = trained
-    assert {"config.json", "weights.msgpack", "MODEL_CARD.md"} <= {p.name for p in model.iterdir()}
+    assert {"config.json", "weights.safetensors", "MODEL_CARD.md"} <= {p.name for p in model.iterdir()}
     meta = json.loads((model / "config.json").read_text())
     assert meta["training"]["epochs_run"] == 2 and meta["training"]["val_fold"] == 4
     assert "command" in meta["training"] and "val_metrics" in meta["training"]
@@ -178,10 +178,10 @@ def test_corrupt_model_dir_is_error(trained, tmp_path, capsys):
     bad = tmp_path / "bad_model"
     bad.mkdir()
     (bad / "config.json").write_text((model / "config.json").read_text())
-    (bad / "weights.msgpack").write_bytes(b"not msgpack at all")
+    (bad / "weights.safetensors").write_bytes(b"not msgpack at all")
     err = _error_line(capsys, ["affinity", "predict", "--model", str(bad), "--drugs", str(drugs), "--targets",
                                str(targets), "--pairs", str(pairs), "--out", str(tmp_path / "p.tsv")])
-    assert "weights.msgpack" in err and "corrupt" in err
+    assert "weights.safetensors" in err and "corrupt" in err
 
 
 def test_help_is_instant_and_lists_commands():

@@ -123,11 +123,11 @@ def test_targets_and_panel_are_exclusive(model_dir, fasta, tmp_path):
 
 def test_corrupt_model_dir_is_a_clear_error(model_dir, fasta, tmp_path, capsys):
     broken = shutil.copytree(model_dir, tmp_path / "broken")
-    (broken / "weights.msgpack").write_bytes(b"\x00garbage")
+    (broken / "weights.safetensors").write_bytes(b"\x00garbage")
     library = write_smi(tmp_path / "lib.smi", SMILES[:3])
     assert main(["screen", "--model", str(broken), "--compounds", str(library), "--targets", str(fasta),
                  "--out", str(tmp_path / "hits.tsv")]) == 2
-    assert "weights.msgpack" in capsys.readouterr().err
+    assert "weights.safetensors" in capsys.readouterr().err
 
 
 def test_panels_add_list_and_screen(model_dir, fasta, tmp_path, capsys):

@@ -69,7 +69,7 @@ def render_model_card(config: AffinityConfig, summary: dict, cv: dict | None = N
         "## Intended use and limits",
         "- Ranking compounds against kinase-like targets similar to the training data (DeepDTA setting 1: "
         "drugs and targets seen in training). Accuracy on new scaffolds or protein families is lower and unmeasured.",
-        "- Files: `config.json` (config, vocabularies, training summary), `weights.msgpack` (flax msgpack, no pickle).",
+        "- Files: `config.json` (config, vocabularies, training summary), `weights.safetensors` (named leaves with a checksum, genoscreen.common.checkpoint; no pickle).",
         "",
     ]
     return "\n".join(lines)

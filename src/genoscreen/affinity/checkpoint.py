@@ -1,11 +1,11 @@
-"""Model directories (`config.json` + `weights.msgpack` + `MODEL_CARD.md`) and resumable training states.
+"""Model directories (`config.json` + `weights.safetensors` + `MODEL_CARD.md`) and resumable training states.
 
-Safe formats only, never pickle.
+Safe formats only, never pickle; both files of parameters are in `genoscreen.common.checkpoint`'s layout.
 
-`weights.msgpack` is `flax.serialization.msgpack_serialize` of the model's nnx.Param state as a pure dict; loading
-restores it into `nnx.eval_shape` of the model built from `config.json`, after checking every array's path and
-shape, so a corrupt or mismatched directory is a clear InputError, not a traceback. Other engineers may add
-subfolders (e.g. `panels/`); saving only replaces the three files above.
+`weights.safetensors` holds the model's nnx.Param state by name ("drug_conv/0/kernel"), with its kind, schema version
+and checksum; loading restores it into `nnx.eval_shape` of the model built from `config.json`, after checking every
+array's name and shape, so a corrupt or mismatched directory is a clear InputError, not a traceback. Other
+engineers may add subfolders (e.g. `panels/`); saving only replaces the three files above.
 
 A training state (`train_state.safetensors`: params, optimiser state, PRNG key, best weights, and the run's JSON
 meta) is stored in `genoscreen.common.checkpoint`'s layout: named leaves ("opt/0/mu/dense1/kernel/value"), a
@@ -21,7 +21,7 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
-from flax import nnx, serialization
+from flax import nnx
 
 from genoscreen import __version__
 from genoscreen.affinity.configs import AffinityConfig
@@ -32,22 +32,13 @@ from genoscreen.common.errors import InputError
 from genoscreen.common.io import atomic_open
 
 FORMAT = "genoscreen-deepdta"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: weights.safetensors (1: a flax msgpack weights.msgpack)
 CONFIG_FILE = "config.json"
-WEIGHTS_FILE = "weights.msgpack"
+WEIGHTS_FILE = "weights.safetensors"
+WEIGHTS_KIND = "affinity-weights/1"
 CARD_FILE = "MODEL_CARD.md"
 TRAIN_STATE_FILE = "train_state.safetensors"
 TRAIN_STATE_KIND = "affinity-train-state/1"
-
-
-def _flatten(tree: dict, prefix: tuple = ()) -> dict[tuple, object]:
-    flat = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            flat.update(_flatten(value, prefix + (str(key),)))
-        else:
-            flat[prefix + (str(key),)] = value
-    return flat
 
 
 def params_to_pure_dict(model: DeepDTA) -> dict:
@@ -59,14 +50,14 @@ def params_to_pure_dict(model: DeepDTA) -> dict:
 def save_model(
     model: DeepDTA, config: AffinityConfig, model_dir: str | Path, card: str | None = None, training: dict | None = None
 ) -> Path:
-    """Write weights.msgpack, config.json and MODEL_CARD.md into `model_dir` (each file atomically).
+    """Write weights.safetensors, config.json and MODEL_CARD.md into `model_dir` (each file atomically).
 
     config.json is written after the weights and carries their SHA-256, so a save cut short between the two files
     (new weights, old config) is caught by `load_model` even when the shapes match.
     """
     model_dir = Path(model_dir)
     model_dir.mkdir(parents=True, exist_ok=True)
-    weights = serialization.msgpack_serialize(params_to_pure_dict(model))
+    weights_path = checkpoint.save(model_dir / WEIGHTS_FILE, params_to_pure_dict(model), WEIGHTS_KIND)
     meta = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -75,11 +66,9 @@ def save_model(
         "vocabularies": {"smiles": SMILES_VOCAB, "protein": PROTEIN_VOCAB, "padding_id": 0,
                          "unknown_id": {"smiles": len(SMILES_VOCAB) + 1, "protein": len(PROTEIN_VOCAB) + 1}},
         "n_params": count_params(model),
-        "weights_sha256": hashlib.sha256(weights).hexdigest(),
+        "weights_sha256": hashlib.sha256(weights_path.read_bytes()).hexdigest(),
         "training": training or {},
     }
-    with atomic_open(model_dir / WEIGHTS_FILE, "wb") as handle:
-        handle.write(weights)
     with atomic_open(model_dir / CONFIG_FILE) as handle:
         json.dump(meta, handle, indent=2)
         handle.write("\n")
@@ -135,33 +124,30 @@ def load_model(model_dir: str | Path) -> tuple[DeepDTA, AffinityConfig]:
             "two files come from different saves; re-create the model directory"
         )
     try:
-        pure = serialization.msgpack_restore(raw)
-    except Exception as err:  # msgpack raises several exception types on corrupt input
-        raise InputError(f"{weights_path}: cannot be decoded ({type(err).__name__}); the file is corrupt") from err
-    if not isinstance(pure, dict):
-        raise InputError(f"{weights_path}: not a parameter dictionary; the file is corrupt")
+        found, _ = checkpoint.load(weights_path, WEIGHTS_KIND, "weights")
+    except InputError as err:
+        raise InputError(f"{weights_path}: cannot be decoded ({str(err).removeprefix(f'{weights_path}: ')})") from None
 
     try:
         abstract = nnx.eval_shape(lambda: DeepDTA(config, rngs=nnx.Rngs(0)))
     except (TypeError, ValueError) as err:
         raise InputError(f"{model_dir / CONFIG_FILE}: its config does not build a model ({err}); re-create it") from err
     graphdef, state = nnx.split(abstract, nnx.Param)
-    expected = _flatten(nnx.to_pure_dict(state))
-    found = _flatten(pure)
+    template = jax.tree_util.tree_map(lambda leaf: np.zeros(leaf.shape, np.float32), nnx.to_pure_dict(state))
+    expected = checkpoint.flatten(template)
     if set(expected) != set(found):
         diff = sorted(set(expected) ^ set(found))[:3]
         raise InputError(
-            f"{weights_path}: parameter names do not match config.json's architecture (e.g. {['/'.join(d) for d in diff]}); "
+            f"{weights_path}: parameter names do not match config.json's architecture (e.g. {diff}); "
             "weights and config come from different models"
         )
     for key, spec in expected.items():
-        value = found[key]
-        if not isinstance(value, np.ndarray) or tuple(value.shape) != tuple(spec.shape):
-            shape = getattr(value, "shape", type(value).__name__)
+        if tuple(found[key].shape) != tuple(spec.shape):
             raise InputError(
-                f"{weights_path}: {'/'.join(key)} has shape {shape}, config.json implies {tuple(spec.shape)}; "
+                f"{weights_path}: {key} has shape {tuple(found[key].shape)}, config.json implies {tuple(spec.shape)}; "
                 "weights and config come from different models"
             )
+    pure = checkpoint.restore_into(template, found, weights_path)
     nnx.replace_by_pure_dict(state, jax.tree_util.tree_map(lambda x: jnp.asarray(x, dtype=jnp.float32), pure))
     return nnx.merge(graphdef, state), config
 

@@ -86,7 +86,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     affinity_sub = parser.add_subparsers(dest="affinity_command", metavar="COMMAND", required=True)
 
-    p = affinity_sub.add_parser("train", help="train a model directory (config.json, weights.msgpack, MODEL_CARD.md)",
+    p = affinity_sub.add_parser("train", help="train a model directory (config.json, weights.safetensors, MODEL_CARD.md)",
                                 description="Train DeepDTA. Without --val-fold all pairs are used for --epochs epochs; "
                                             "with --val-fold K, fold K is held out for early stopping and the best "
                                             "epoch's weights are kept.")

@@ -186,10 +186,10 @@ def model_provenance(model_dir: str | Path) -> str:
     from genoscreen.affinity.checkpoint import WEIGHTS_FILE
     from genoscreen.caller.model_dir import WEIGHTS
 
-    weights = next((Path(model_dir) / name for name in (WEIGHTS, WEIGHTS_FILE) if (Path(model_dir) / name).is_file()),
-                   None)
+    names = list(dict.fromkeys((WEIGHTS, WEIGHTS_FILE)))  # the caller's and the affinity models' weights files
+    weights = next((Path(model_dir) / name for name in names if (Path(model_dir) / name).is_file()), None)
     if weights is None:
-        raise InputError(f"{model_dir}: no {WEIGHTS} or {WEIGHTS_FILE}; give a model directory")
+        raise InputError(f"{model_dir}: no {' or '.join(names)}; give a model directory")
     return f"{model_dir} ({weights.name} sha256:{hashlib.sha256(weights.read_bytes()).hexdigest()[:12]})"
 
 

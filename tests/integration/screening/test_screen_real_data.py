@@ -46,7 +46,7 @@ def test_kiba_compounds_by_davis_targets_equal_per_pair_path(shared, tmp_path):
     np.testing.assert_allclose(_matrix(table, drugs["drug_id"].tolist(), list(targets)), expected, atol=1e-5)
 
 
-@pytest.mark.skipif(not (SHIPPED_DAVIS / "weights.msgpack").exists(), reason="shipped dta-davis weights not present")
+@pytest.mark.skipif(not (SHIPPED_DAVIS / "weights.safetensors").exists(), reason="shipped dta-davis weights not present")
 def test_shipped_davis_panel_screens_the_442_kinases(shared, tmp_path):
     from genoscreen.affinity.checkpoint import load_model
     from genoscreen.screening import panels

@@ -21,7 +21,7 @@ def model_dir(tmp_path):
 
 def test_round_trip(model_dir):
     path, model = model_dir
-    assert sorted(p.name for p in path.iterdir()) == ["MODEL_CARD.md", "config.json", "weights.msgpack"]
+    assert sorted(p.name for p in path.iterdir()) == ["MODEL_CARD.md", "config.json", "weights.safetensors"]
     restored, config = load_model(path)
     assert config == get_preset("test")
     rng = np.random.default_rng(0)
@@ -32,16 +32,16 @@ def test_round_trip(model_dir):
 
 def test_corrupt_weights(model_dir):
     path, _ = model_dir
-    (path / "weights.msgpack").write_bytes(b"\x00garbage" * 10)
-    with pytest.raises(InputError, match="weights.msgpack"):
+    (path / "weights.safetensors").write_bytes(b"\x00garbage" * 10)
+    with pytest.raises(InputError, match="weights.safetensors"):
         load_model(path)
 
 
 def test_truncated_weights(model_dir):
     path, _ = model_dir
-    data = (path / "weights.msgpack").read_bytes()
-    (path / "weights.msgpack").write_bytes(data[: len(data) // 2])
-    with pytest.raises(InputError, match="weights.msgpack"):
+    data = (path / "weights.safetensors").read_bytes()
+    (path / "weights.safetensors").write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match="weights.safetensors"):
         load_model(path)
 
 
@@ -59,7 +59,7 @@ def test_config_mismatch(model_dir):
     [
         (lambda p: (p / "config.json").unlink(), "config.json: missing"),
         (lambda p: (p / "config.json").write_text("{not json"), "not valid JSON"),
-        (lambda p: (p / "weights.msgpack").unlink(), "weights.msgpack: missing"),
+        (lambda p: (p / "weights.safetensors").unlink(), "weights.safetensors: missing"),
         (lambda p: (p / "config.json").write_text(json.dumps({"format": "other"})), "not a genoscreen-deepdta"),
     ],
 )
@@ -85,8 +85,8 @@ def test_corrupt_weights_without_checksum(model_dir):
     path, _ = model_dir
     _drop_checksum(path)
     assert load_model(path)[1] == get_preset("test")
-    (path / "weights.msgpack").write_bytes(b"\x00garbage" * 10)
-    with pytest.raises(InputError, match="weights.msgpack: cannot be decoded"):
+    (path / "weights.safetensors").write_bytes(b"\x00garbage" * 10)
+    with pytest.raises(InputError, match="weights.safetensors: cannot be decoded"):
         load_model(path)
 
 
@@ -95,7 +95,7 @@ def test_weights_from_another_save(model_dir, tmp_path):
     path, _ = model_dir
     config = get_preset("test")
     save_model(build_model(config, seed=2), config, tmp_path / "other")
-    (path / "weights.msgpack").write_bytes((tmp_path / "other" / "weights.msgpack").read_bytes())
+    (path / "weights.safetensors").write_bytes((tmp_path / "other" / "weights.safetensors").read_bytes())
     with pytest.raises(InputError, match="checksum differs"):
         load_model(path)
 
