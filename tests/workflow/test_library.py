@@ -296,7 +296,7 @@ def test_report_provenance_and_compounds_screened(tmp_path, capsys):
 
     model = tmp_path / "dta"
     model.mkdir()
-    (model / "weights.msgpack").write_bytes(b"weights")
+    (model / "weights.safetensors").write_bytes(b"weights")
     library = tmp_path / "lib.smi"
     library.write_text("".join(f"C{'C' * i}O d{i}\n" for i in range(40)) + "C1CC( bad\n")
     errors = tmp_path / "lib.errors.tsv"
@@ -309,13 +309,14 @@ def test_report_provenance_and_compounds_screened(tmp_path, capsys):
                  f"lib={errors}", "--used-model", f"affinity={model}", "--out", str(out)]) == 0
     text = out.read_text()
     digest = hashlib.sha256(b"weights").hexdigest()[:12]
-    assert f"{model} (weights.msgpack sha256:{digest})" in text and f"<td class=\"l\">{__version__}</td>" in text
+    assert f"{model} (weights.safetensors sha256:{digest})" in text and f"<td class=\"l\">{__version__}</td>" in text
     assert " UTC</td>" in text and "genoscreen report --hits lib=" in text
     assert "40 compounds screened (41 in" in text and "1 invalid and skipped) × 3 targets" in text
     capsys.readouterr()
     assert main(["report", "--hits", f"lib={hits}", "--used-model", f"caller={tmp_path}", "--out",
                  str(tmp_path / "r2.html")]) == 2
-    assert "no weights.safetensors or weights.msgpack" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("genoscreen report: error:") and "no weights.safetensors;" in err  # (--command's dest)
     assert not (tmp_path / "r2.html").exists()
 
 

@@ -52,7 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="the compound library of hits table NAME, to report how many compounds were screened (repeat)")
     p.add_argument("--compound-errors", type=_key_value, action="append", default=[], metavar="NAME=TSV",
                    help="the invalid compounds of hits table NAME (merge-hits --errors), subtracted (repeat)")
-    p.add_argument("--command", metavar="TEXT",
+    p.add_argument("--command", dest="made_by", metavar="TEXT",
                    help="the command that made the results, shown with the version and date (default: this one)")
     p.add_argument("--out", required=True, metavar="HTML", help="output HTML file")
     p.set_defaults(func=_report)
@@ -126,7 +126,7 @@ def _report(args: argparse.Namespace) -> int:
         models=dict(args.used_model),
         libraries=dict(args.library),
         compound_errors=dict(args.compound_errors),
-        command=args.command or shlex.join(["genoscreen", *getattr(args, "argv", ["report"])]),
+        command=args.made_by or shlex.join(["genoscreen", *getattr(args, "argv", ["report"])]),
     )
     return 0
 
