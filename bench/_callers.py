@@ -14,9 +14,11 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from genoscreen.caller.pipeline import default_model_dir
+
 ROOT = Path(__file__).resolve().parents[1]
 DEV = ROOT.parent / "shared" / "data" / "genomics" / "dev"
-DEFAULT_MODEL = ROOT / "resources" / "models" / "caller-wgs-illumina"
+DEFAULT_MODEL = default_model_dir()
 CALLER_NAMES = ("genoscreen", "bcftools", "freebayes")
 
 

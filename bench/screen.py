@@ -30,6 +30,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from genoscreen.common.resources import model_dir
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("GENOSCREEN_SHARED", ROOT.parent / "shared")) / "data" / "dta"
 
@@ -99,7 +101,7 @@ def synthetic_library(path: Path, smiles: list[str], n: int) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", type=Path, default=ROOT / "resources" / "models" / "dta-davis")
+    parser.add_argument("--model", type=Path, default=model_dir("dta-davis"))
     parser.add_argument("--compounds", type=Path, default=SHARED / "kiba" / "drugs.tsv")
     parser.add_argument("--targets", type=Path, default=SHARED / "davis" / "targets.fasta")
     parser.add_argument("--panel", default="davis", help="use this panel of the model when it has it")

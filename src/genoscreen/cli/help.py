@@ -31,7 +31,7 @@ METAVARS = {
 
 EXAMPLES = {
     "call": "genoscreen call --bam NA12878.bam --ref hg38.fa --regions chr20 --out NA12878.vcf.gz --threads 8",
-    "screen": "genoscreen screen --model resources/models/dta-davis --panel davis --compounds library.smi "
+    "screen": "genoscreen screen --model dta-davis --panel davis --compounds library.smi "
               "--top-k 100 --out hits.tsv",
     "affinity": "genoscreen affinity predict --model resources/models/dta-davis --drugs lib.smi --targets "
                 "kinases.fasta --pairs pairs.tsv --out preds.tsv",

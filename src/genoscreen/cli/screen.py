@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("--model", required=True, metavar="MODEL_DIR",
-                   help="model directory (e.g. resources/models/dta-davis), as written by `affinity train`")
+                   help="model directory, as written by `affinity train`, or a shipped model's name (dta-davis, dta-kiba)")
     p.add_argument("--compounds", required=True, metavar="LIB",
                    help="compound library: .smi (SMILES id), .tsv/.csv (smiles + drug_id/compound_id/id column) "
                         "or .sdf, optionally gzipped")

@@ -38,6 +38,7 @@ from genoscreen.affinity.io.proteins import read_targets
 from genoscreen.common.errors import InputError
 from genoscreen.common.io import atomic_path, check_outputs
 from genoscreen.common.logging import progress
+from genoscreen.common.resources import find_model
 from genoscreen.screening import panels
 from genoscreen.screening.encoding import Devices, FeatureSpill, encode_compounds, encode_targets, put
 
@@ -249,12 +250,14 @@ def screen(model_dir: str | Path, compounds: str | Path, out: str | Path, *, tar
            panel: str | None = None, top_k: int | None = None, min_affinity: float | None = None,
            allow_empty: bool = False, columns: Columns = DEFAULT_COLUMNS) -> ScreenSummary:
     """`genoscreen screen`: read and check every input, then score; invalid compounds go to `<out>.errors.tsv`.
-    `columns`: where the compound file keeps ids and SMILES (see `Columns`).
+    `model_dir`: a model folder or a shipped model's name ('dta-davis'). `columns`: where the compound file keeps
+    ids and SMILES (see `Columns`). Returns the summary; the hits table is the file `out` (summary.out).
 
     A compound file with no valid compound is an error, unless `allow_empty` (one chunk of a library in the
     workflow): then the hits table has only its header."""
     if (targets is None) == (panel is None):
         raise InputError("give exactly one of --targets T.fasta or --panel NAME")
+    model_dir = find_model(model_dir)  # a folder, or a shipped model's name
     out = Path(out)
     errors_path = out.with_name(out.name + ".errors.tsv")
     check_outputs({"--out": out, "its errors file": errors_path},
