@@ -193,3 +193,24 @@ def test_help_is_instant_and_lists_commands():
                             capture_output=True, text=True)
     for flag in ("--drugs", "--targets", "--pairs", "--preset", "--out", "--val-fold", "--epochs", "--seed"):
         assert flag in result.stdout
+
+
+def test_train_set_reaches_the_config(trained, tmp_path, capsys):
+    """`affinity train --set KEY=VALUE` (the caller's keys: model.*, train.*) and the shorthand flags reach
+    config.json; --set wins over a flag for the same key; a bad key or value is one error line."""
+    _, drugs, targets, pairs, _ = trained
+    base = ["affinity", "train", "--drugs", str(drugs), "--targets", str(targets), "--pairs", str(pairs),
+            "--preset", "test"]
+    model = tmp_path / "m"
+    assert main([*base, "--out", str(model), "--epochs", "3", "--set", "train.epochs=1", "--kernel-drug", "3",
+                 "--set", "model.dense=16,16,8", "--set", "train.batching=pair", "--set", "warmup_steps=5"]) == 0
+    config = json.loads((model / "config.json").read_text())["config"]
+    assert (config["epochs"], config["kernel_drug"], config["dense"], config["batching"], config["warmup_steps"]) \
+        == (1, 3, [16, 16, 8], "pair", 5)
+    assert config["embed_dim"] == 16 and config["kernel_target"] == 8  # the rest is the test preset's
+    capsys.readouterr()
+    err = _error_line(capsys, [*base, "--out", str(tmp_path / "x"), "--set", "train.batching=pairs"])
+    assert "--set train.batching='pairs': choose block or pair" in err
+    err = _error_line(capsys, [*base, "--out", str(tmp_path / "x"), "--set", "model.filters=8,16"])
+    assert "--set model.filters='8,16': expected 3 comma-separated values, each an int" in err
+    assert not (tmp_path / "x").exists()

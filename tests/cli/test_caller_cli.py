@@ -88,3 +88,29 @@ def test_model_of_another_pileup_shape_is_refused(model, tmp_path, capsys):
 def test_call_help_runs_as_a_command():
     result = subprocess.run([sys.executable, "-m", "genoscreen", "call", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "--gvcf" in result.stdout
+
+
+def test_train_caller_set_reaches_the_config(workspace, tmp_path, capsys):
+    """`--set KEY=VALUE` and the shorthand flags both reach the config; --set wins over a flag for its key."""
+    import json
+
+    root, train, _, _ = workspace
+    model = tmp_path / "m"
+    assert main(["train-caller", "--preset", "test", "--examples", str(train), "--out", str(model),
+                 "--set", "train.epochs=1", "--set", "model.hidden=4", "--set", "train.class_balance=false",
+                 "--label-smoothing", "0", "--seed", "3", "--learning-rate", "0.5",
+                 "--set", "train.learning_rate=0.02"]) == 0
+    info = json.loads((model / "model.json").read_text())
+    history = json.loads((tmp_path / "m.train" / "history.json").read_text())
+    assert info["model"]["hidden"] == 4 and history["config"]["model"]["hidden"] == 4
+    assert info["model"]["stage_features"] == [8, 8]  # the rest is the test preset's
+    trained = history["config"]["train"]
+    assert (trained["epochs"], trained["class_balance"], trained["label_smoothing"], trained["seed"],
+            trained["learning_rate"], trained["batch_size"]) == (1, False, 0.0, 3, 0.02, 8)
+    assert len(history["epochs"]) == 1
+    capsys.readouterr()
+    assert main(["train-caller", "--preset", "test", "--examples", str(train), "--out", str(tmp_path / "bad"),
+                 "--set", "train.epoch=1"]) == 2
+    err = capsys.readouterr().err
+    assert "--set train.epoch=1: unknown key 'train.epoch'; did you mean train.epochs?" in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "bad").exists()

@@ -25,53 +25,65 @@ epoch 50: CI 0.8633 / MSE 0.1806 with it, against 0.8525 / 0.2016 for the raw we
 from __future__ import annotations
 
 import dataclasses
+import typing
 from dataclasses import dataclass
+from typing import Literal
 
-from genoscreen.common.config import from_json_dict, to_json_dict
+from genoscreen.common.config import from_json_dict, parse_settings, replace_values, setting, to_json_dict
 from genoscreen.common.errors import InputError
+
+
+_MODEL, _TRAIN = "model", "train"
 
 
 @dataclass(frozen=True)
 class AffinityConfig:
-    """Everything that defines a DeepDTA model and how it is trained; stored in each model's config.json."""
+    """Everything that defines a DeepDTA model and how it is trained; stored flat in each model's config.json.
+    Override keys group the fields as the caller's do: `model.kernel_drug`, `train.epochs` (the bare field names
+    are accepted too; genoscreen.common.config.override)."""
 
-    preset: str
-    max_drug_len: int
-    max_target_len: int
-    kernel_drug: int = 4
-    kernel_target: int = 8
-    embed_dim: int = 128
-    filters: tuple[int, int, int] = (32, 64, 96)
-    dense: tuple[int, ...] = (1024, 1024, 512)
-    dropout: float = 0.1
-    learning_rate: float = 1e-3
+    preset: str = setting(help="the preset this config started from", settable=False)
+    max_drug_len: int = setting(help="SMILES tokens kept per drug (longer ones are cut)", group=_MODEL)
+    max_target_len: int = setting(help="residues kept per protein (longer ones are cut)", group=_MODEL)
+    kernel_drug: int = setting(4, "SMILES convolution kernel size", group=_MODEL)
+    kernel_target: int = setting(8, "protein convolution kernel size", group=_MODEL)
+    embed_dim: int = setting(128, "token embedding width", group=_MODEL)
+    filters: tuple[int, int, int] = setting((32, 64, 96), "filters of the three conv layers of each branch",
+                                            group=_MODEL)
+    dense: tuple[int, ...] = setting((1024, 1024, 512), "widths of the dense layers after the branches", group=_MODEL)
+    dropout: float = setting(0.1, "dropout rate of the dense layers", group=_MODEL)
+    learning_rate: float = setting(1e-3, "Adam learning rate", group=_TRAIN)
     # Linear warm-up of the Adam learning rate over the first steps (0 = none): keeps the first, largest Adam
     # steps from killing ReLU channels when a batch holds few distinct targets.
-    warmup_steps: int = 0
+    warmup_steps: int = setting(0, "linear warm-up steps of the learning rate (0 = none)", group=_TRAIN)
     # Exponential moving average of the weights (Polyak averaging; 0 = off): the optimizer is unchanged, the average is
     # what is scored, early-stopped on and saved. See `train.weight_ema`.
-    ema_decay: float = 0.0
+    ema_decay: float = setting(0.0, "decay of the weights' moving average that is scored and saved (0 = off)",
+                               group=_TRAIN)
     # "block": batches share drug/target encodings (below); "pair": random batches, every pair encoded alone.
-    batching: str = "block"
-    batch_size: int = 256
-    epochs: int = 100
-    patience: int = 10
+    batching: Literal["block", "pair"] = setting(
+        "block", "block: batches share drug/target encodings; pair: random batches", group=_TRAIN)
+    batch_size: int = setting(256, "pairs per batch", group=_TRAIN)
+    epochs: int = setting(100, "training epochs", group=_TRAIN)
+    patience: int = setting(10, "early-stopping patience in epochs when a validation fold is used", group=_TRAIN)
     # Block batching (item 4 of the design): targets are grouped into blocks of `block_targets`; the pairs of a
     # block are taken in a random drug order and cut into batches of at most `batch_size` pairs,
     # `max_batch_targets` distinct targets and `max_batch_drugs` distinct drugs (the fixed padded sizes).
-    block_targets: int = 1
+    block_targets: int = setting(1, "targets per block of block batching", group=_TRAIN)
     # Order of a block's pairs before it is cut into batches: "drug" (grouped by drug: a batch holds few distinct
     # drugs) or "random" (a batch holds up to max_batch_drugs distinct drugs, at the same padded cost).
-    block_order: str = "drug"
-    max_batch_targets: int = 6
-    max_batch_drugs: int = 96
+    block_order: Literal["drug", "random"] = setting(
+        "drug", "order of a block's pairs before it is cut into batches", group=_TRAIN)
+    max_batch_targets: int = setting(6, "distinct targets per batch (padded size)", group=_TRAIN)
+    max_batch_drugs: int = setting(96, "distinct drugs per batch (padded size)", group=_TRAIN)
     # Protein length buckets (0 = off): blocks are drawn from targets of similar length (random within each
     # bucket) and a batch's protein tokens are cut to its longest target rounded up to a multiple of this. Padding
     # is masked, so the features are the same; the compute on padding is saved, at one compile per bucket.
-    length_bucket: int = 0
-    seed: int = 0
+    length_bucket: int = setting(0, "draw blocks from targets of similar length, cut to a multiple of this (0 = off)",
+                                 group=_TRAIN)
+    seed: int = setting(0, "random seed for initialisation, dropout and batch order", group=_TRAIN)
     # Label threshold for AUPR (Davis pKd >= 7, KIBA score >= 12.1).
-    aupr_threshold: float = 7.0
+    aupr_threshold: float = setting(7.0, "label threshold of the AUPR metric (pKd 7, KIBA score 12.1)", group=_TRAIN)
 
     def __post_init__(self):
         for field in dataclasses.fields(self):
@@ -82,14 +94,16 @@ class AffinityConfig:
                 ok = isinstance(value, (int, float)) and not isinstance(value, bool)
             elif kind == "str":
                 ok = isinstance(value, str)
+            elif kind.startswith("Literal"):
+                allowed = typing.get_args(typing.get_type_hints(AffinityConfig)[field.name])
+                if value not in allowed:
+                    raise InputError(f"{field.name}={value!r}: choose {' or '.join(allowed)}")
+                continue
             else:  # tuple[int, int, int] (three conv layers) or tuple[int, ...]
                 ok = (isinstance(value, tuple) and len(value) > 0 and all(isinstance(v, int) and v > 0 for v in value)
                       and (kind.endswith("...]") or len(value) == kind.count("int")))
             if not ok:
                 raise InputError(f"{field.name}={value!r}: expected {'a non-negative int' if kind == 'int' else kind}")
-        for name, allowed in (("batching", ("block", "pair")), ("block_order", ("drug", "random"))):
-            if getattr(self, name) not in allowed:
-                raise InputError(f"{name}={getattr(self, name)!r}: choose {' or '.join(allowed)}")
 
     def replace(self, **changes) -> "AffinityConfig":
         return dataclasses.replace(self, **changes)
@@ -135,30 +149,15 @@ PRESETS: dict[str, AffinityConfig] = {
 
 
 def get_preset(name: str, **overrides) -> AffinityConfig:
-    """The named preset with `overrides` (None values ignored) applied."""
+    """The named preset with `overrides` (field names or keys such as `train.epochs`; None values ignored)."""
     if name not in PRESETS:
         raise InputError(f"--preset {name}: unknown preset; choose one of {', '.join(PRESETS)}")
-    changes = {k: v for k, v in overrides.items() if v is not None}
-    return PRESETS[name].replace(**changes)
+    return replace_values(PRESETS[name], overrides)
 
 
 def parse_overrides(items: list[str]) -> dict:
-    """["warmup_steps=400", "batching=pair"] -> typed config overrides (types from AffinityConfig's fields)."""
-    fields = {f.name: f for f in dataclasses.fields(AffinityConfig)}
-    out = {}
-    for item in items or []:
-        name, sep, value = item.partition("=")
-        if not sep or name not in fields or name == "preset":
-            raise InputError(f"--set {item}: expected FIELD=VALUE with FIELD one of {', '.join(sorted(set(fields) - {'preset'}))}")
-        default = getattr(PRESETS["davis"], name)
-        try:
-            if isinstance(default, tuple):
-                out[name] = tuple(int(v) for v in value.split(","))
-            elif isinstance(default, bool):
-                out[name] = value.lower() in ("1", "true", "yes")
-            else:
-                out[name] = type(default)(value)
-        except ValueError:
-            raise InputError(f"--set {item}: {value!r} is not a valid {type(default).__name__}") from None
-    PRESETS["davis"].replace(**out)  # checks the values (e.g. batching, block_order) as a config would
+    """["warmup_steps=400", "train.batching=pair"] -> {field name: typed value}, checked as a config would be."""
+    by_key = parse_settings(AffinityConfig, items)
+    out = {key.rpartition(".")[2]: value for key, value in by_key.items()}
+    PRESETS["davis"].replace(**out)  # checks the values (e.g. non-negative ints) as a config would
     return out

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from genoscreen.common.config import from_json_dict, to_json_dict
+from genoscreen.common.config import from_json_dict, setting, to_json_dict
 from genoscreen.common.errors import InputError
 
 
@@ -16,11 +16,13 @@ from genoscreen.common.errors import InputError
 class ModelConfig:
     """The CNN: a stem conv, then stages that halve the pileup and widen the channels, each with a residual block."""
 
-    stem_features: int = 16
-    stem_strides: tuple[int, int] = (2, 1)  # halve the read rows at once; keep every column around the candidate
-    stage_features: tuple[int, ...] = (24, 48, 64)
-    hidden: int = 64  # dense layer after pooling over the read rows
-    num_classes: int = 3  # 0, 1 or 2 copies of the alt allele(s) the example represents
+    stem_features: int = setting(16, "channels of the stem convolution")
+    stem_strides: tuple[int, int] = setting(
+        (2, 1), "strides of the stem (rows, columns): halve the read rows at once; keep every column around the "
+        "candidate")
+    stage_features: tuple[int, ...] = setting((24, 48, 64), "channels of each stage (one stage per value)")
+    hidden: int = setting(64, "width of the dense layer after pooling over the read rows")
+    num_classes: int = setting(3, "genotype classes: 0, 1 or 2 copies of the alt allele(s) the example represents")
 
     def to_dict(self) -> dict:
         return to_json_dict(self)
@@ -34,16 +36,18 @@ class ModelConfig:
 class TrainConfig:
     """Optimiser and schedule. The batch is global: it is split across devices when several are present."""
 
-    epochs: int = 10
-    batch_size: int = 64
-    learning_rate: float = 2e-3
-    weight_decay: float = 1e-4
-    warmup_steps: int = 100
-    label_smoothing: float = 0.01
-    class_balance: bool = True  # weight the loss by inverse class frequency (hom-ref candidates dominate)
-    max_examples_per_epoch: int = 0  # 0 = all; >0 samples that many (without replacement) per epoch
-    eval_batch_size: int = 256
-    seed: int = 0
+    epochs: int = setting(10, "passes over the training examples")
+    batch_size: int = setting(64, "global batch size, a multiple of the device count")
+    learning_rate: float = setting(2e-3, "peak learning rate of the warmup-cosine schedule")
+    weight_decay: float = setting(1e-4, "AdamW weight decay")
+    warmup_steps: int = setting(100, "linear warm-up steps of the learning rate")
+    label_smoothing: float = setting(
+        0.01, "label smoothing of the loss; it caps the network's confidence (0.01 caps GQ near 22), so models "
+        "calibrated with calibrate-caller train with 0")
+    class_balance: bool = setting(True, "weight the loss by inverse class frequency (hom-ref candidates dominate)")
+    max_examples_per_epoch: int = setting(0, "sample this many training examples per epoch (0 = all)")
+    eval_batch_size: int = setting(256, "batch size of validation")
+    seed: int = setting(0, "seed for initialisation and example order")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -51,9 +55,12 @@ class TrainConfig:
 
 @dataclasses.dataclass(frozen=True)
 class CallerConfig:
+    """The model and its training, plus the pileup preset (genoscreen.variants.pileup_config.PRESETS) it expects.
+    Override keys: `model.hidden`, `train.epochs`, `pileup_preset` (genoscreen.common.config.override)."""
+
     model: ModelConfig
     train: TrainConfig
-    pileup_preset: str  # name in genoscreen.variants.pileup_config.PRESETS the preset expects
+    pileup_preset: str = setting(help="pileup preset (make-examples --preset) the model expects")
 
 
 PRESETS: dict[str, CallerConfig] = {

@@ -10,7 +10,6 @@ float rounding.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import time
@@ -25,6 +24,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from genoscreen.caller.call_variants import predict
 from genoscreen.caller.configs import CallerConfig
+from genoscreen.common.config import replace_values
 from genoscreen.caller.data import load_labelled
 from genoscreen.caller.model import build_model, count_params, load_model, predict_fn, save_model
 from genoscreen.common import checkpoint
@@ -290,5 +290,4 @@ def _restore_checkpoint(path: Path, model, optimizer) -> None:
 
 def config_with(config: CallerConfig, **train_overrides) -> CallerConfig:
     """A copy of `config` with some TrainConfig fields replaced (None values are ignored)."""
-    overrides = {k: v for k, v in train_overrides.items() if v is not None}
-    return dataclasses.replace(config, train=dataclasses.replace(config.train, **overrides))
+    return replace_values(config, {f"train.{name}": value for name, value in train_overrides.items()})

@@ -6,12 +6,17 @@ import argparse
 import logging
 import time
 
+from genoscreen.affinity.configs import PRESETS, AffinityConfig
 from genoscreen.cli.argtypes import positive_int
 from genoscreen.cli.screen import add_column_args, columns_of
+from genoscreen.common.config import add_config_flags, config_from_args
 
 log = logging.getLogger(__name__)
 
-PRESET_CHOICES = ("davis", "kiba", "test")
+PRESET_CHOICES = tuple(PRESETS)
+# the shorthand flags of train and cv: each is `--set KEY=VALUE` for its key
+TRAIN_FLAGS = {"--epochs": "train.epochs", "--seed": "train.seed", "--kernel-drug": "model.kernel_drug",
+               "--kernel-target": "model.kernel_target", "--patience": "train.patience"}
 
 
 def _add_inputs(p: argparse.ArgumentParser, labels: bool) -> None:
@@ -29,26 +34,16 @@ def _add_inputs(p: argparse.ArgumentParser, labels: bool) -> None:
 def _add_training(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preset", required=True, choices=PRESET_CHOICES,
                    help="named config: max lengths, kernel sizes, batching (davis 85/1200, kiba 100/1000; test = tiny CPU model)")
-    p.add_argument("--epochs", type=int, help="training epochs (default: the preset's, 100)")
-    p.add_argument("--seed", type=int, help="random seed for initialisation, dropout and batch order (default 0)")
-    p.add_argument("--kernel-drug", type=int, help="SMILES convolution kernel size (overrides the preset)")
-    p.add_argument("--kernel-target", type=int, help="protein convolution kernel size (overrides the preset)")
-    p.add_argument("--patience", type=int, help="early-stopping patience in epochs when a validation fold is used")
-    p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
-                   help="override any other config field of the preset, e.g. --set warmup_steps=400 "
-                        "--set batching=pair (fields: see config.json of a model); repeatable")
+    add_config_flags(p, AffinityConfig, TRAIN_FLAGS, PRESETS)
     p.add_argument("--time-budget", type=float, metavar="SECONDS",
                    help="stop training this many seconds after the command started (within 16 steps; "
                         "results are still written, the summary says stopped: time_budget)")
 
 
 def _config(args):
-    from genoscreen.affinity.configs import get_preset, parse_overrides
+    from genoscreen.affinity.configs import get_preset
 
-    # get_preset ignores flags left unset (None); --set FIELD=VALUE wins over a flag for the same field
-    flags = dict(epochs=args.epochs, seed=args.seed, kernel_drug=args.kernel_drug, kernel_target=args.kernel_target,
-                 patience=args.patience)
-    return get_preset(args.preset, **{**flags, **parse_overrides(args.set)})
+    return config_from_args(get_preset(args.preset), args, TRAIN_FLAGS)  # --set wins over a flag for the same key
 
 
 def _deadline(args) -> float | None:

@@ -6,9 +6,21 @@ from __future__ import annotations
 import argparse
 import logging
 
+from genoscreen.caller.configs import PRESETS, CallerConfig
 from genoscreen.cli.argtypes import non_negative_int, positive_float, positive_int, unit_fraction
+from genoscreen.common.config import add_config_flags, config_from_args
 
 log = logging.getLogger(__name__)
+
+# train-caller's shorthand flags: each is `--set KEY=VALUE` for its key, checked by its argparse type
+TRAIN_FLAGS = {
+    "--epochs": ("train.epochs", positive_int),
+    "--batch-size": ("train.batch_size", positive_int),
+    "--learning-rate": ("train.learning_rate", positive_float),
+    "--label-smoothing": ("train.label_smoothing", unit_fraction),
+    "--max-examples-per-epoch": ("train.max_examples_per_epoch", non_negative_int),
+    "--seed": ("train.seed", int),
+}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,17 +37,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--val-examples", nargs="*", default=[], metavar="DIR",
                    help="labelled examples folders to validate on each epoch (put the real dev set last)")
     p.add_argument("--out", required=True, metavar="MODEL_DIR", help="model directory to write (best epoch)")
-    p.add_argument("--epochs", type=positive_int, help="passes over the training examples (default: the preset's)")
     p.add_argument("--init", metavar="MODEL_DIR", help="start from this model's weights (fine-tuning)")
     p.add_argument("--preset", default="default", help="caller preset: default or test (CPU-sized, for tests)")
-    p.add_argument("--batch-size", type=positive_int, help="global batch size, a multiple of the device count")
-    p.add_argument("--learning-rate", type=positive_float, help="peak learning rate of the warmup-cosine schedule")
-    p.add_argument("--label-smoothing", type=unit_fraction,
-                   help="label smoothing of the loss (default: the preset's, 0.01); it caps the network's confidence "
-                        "(0.01 caps GQ near 22), so models calibrated with calibrate-caller train with 0")
-    p.add_argument("--max-examples-per-epoch", type=non_negative_int,
-                   help="sample this many training examples per epoch (0 = all)")
-    p.add_argument("--seed", type=int, help="seed for initialisation and example order")
+    add_config_flags(p, CallerConfig, TRAIN_FLAGS, PRESETS)
     p.add_argument("--select-on", metavar="NAME",
                    help="basename of the --val-examples folder whose F1 picks the best epoch, or 'mean' for the "
                         "mean F1 over all of them (default: the last folder)")
@@ -145,14 +149,12 @@ def _add_region_args(p: argparse.ArgumentParser, what: str) -> None:
 
 def _train(args) -> int:
     from genoscreen.caller.configs import get_config
-    from genoscreen.caller.train import config_with, train_and_evaluate
+    from genoscreen.caller.train import train_and_evaluate
     from genoscreen.common.io import check_outputs
 
     check_outputs({"--out": args.out}, {"--examples": args.examples, "--val-examples": args.val_examples,
                                         "--init": args.init})
-    config = config_with(get_config(args.preset), epochs=args.epochs, batch_size=args.batch_size,
-                         learning_rate=args.learning_rate, max_examples_per_epoch=args.max_examples_per_epoch,
-                         seed=args.seed, label_smoothing=args.label_smoothing)
+    config = config_from_args(get_config(args.preset), args, TRAIN_FLAGS)
     train_and_evaluate(config, args.examples, args.out, args.val_examples, init=args.init,
                        select_on=args.select_on, workdir=args.workdir, resume=not args.restart)
     return 0
