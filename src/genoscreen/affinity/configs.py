@@ -29,7 +29,8 @@ import typing
 from dataclasses import dataclass
 from typing import Literal
 
-from genoscreen.common.config import from_json_dict, parse_settings, replace_values, setting, to_json_dict
+from genoscreen.common.config import (from_json_dict, parse_settings, preset, replace_values, setting,
+                                      to_json_dict)
 from genoscreen.common.errors import InputError
 
 
@@ -150,9 +151,7 @@ PRESETS: dict[str, AffinityConfig] = {
 
 def get_preset(name: str, **overrides) -> AffinityConfig:
     """The named preset with `overrides` (field names or keys such as `train.epochs`; None values ignored)."""
-    if name not in PRESETS:
-        raise InputError(f"--preset {name}: unknown preset; choose one of {', '.join(PRESETS)}")
-    return replace_values(PRESETS[name], overrides)
+    return replace_values(preset(PRESETS, name, "affinity"), overrides)
 
 
 def parse_overrides(items: list[str]) -> dict:

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from genoscreen.common.config import from_json_dict, setting, to_json_dict
-from genoscreen.common.errors import InputError
+from genoscreen.common.config import from_json_dict, preset, setting, to_json_dict
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,6 +74,4 @@ PRESETS: dict[str, CallerConfig] = {
 
 def get_config(name: str) -> CallerConfig:
     """Return the named preset, or an InputError listing the choices."""
-    if name not in PRESETS:
-        raise InputError(f"--preset {name}: unknown caller preset; choose one of {', '.join(PRESETS)}")
-    return PRESETS[name]
+    return preset(PRESETS, name, "caller")

@@ -147,15 +147,13 @@ def _make_examples(args: argparse.Namespace) -> int:
     from genoscreen.variants.pileup_config import PRESETS
     from genoscreen.variants.realign import RealignOptions
 
-    from genoscreen.common.errors import InputError
+    from genoscreen.common.config import preset
     from genoscreen.common.io import check_outputs
 
     check_outputs({"--out": args.out}, {"--bam": args.bam, "--ref": args.ref, "--bed": args.bed, "--truth": args.truth,
                                         "--confident-bed": args.confident_bed, "--contig-map": args.contig_map})
-    if args.preset is not None and args.preset not in PRESETS:
-        raise InputError(f"--preset {args.preset}: unknown; choose one of {', '.join(PRESETS)}")
     if args.preset is not None:
-        config = PRESETS[args.preset]
+        config = preset(PRESETS, args.preset, "pileup")
     else:
         from genoscreen.caller.model_dir import read_model_info
         from genoscreen.caller.pipeline import default_model_dir

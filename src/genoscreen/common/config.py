@@ -27,6 +27,13 @@ def setting(default: Any = dataclasses.MISSING, help: str = "", *, group: str | 
     return dataclasses.field(default=default, metadata={"help": help, "group": group, "settable": settable})
 
 
+def preset(presets: Mapping[str, Any], name: str, what: str):
+    """`presets[name]`, or an InputError naming the choices (`what`: caller, affinity, pileup)."""
+    if name not in presets:
+        raise InputError(f"--preset {name}: unknown {what} preset; choose one of {', '.join(presets)}")
+    return presets[name]
+
+
 def to_json_dict(config) -> dict:
     """dataclasses.asdict with tuple fields as lists, so the dict equals its own JSON round trip."""
     return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(config).items()}

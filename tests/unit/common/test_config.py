@@ -118,3 +118,17 @@ def test_flags_derive_help_and_defaults_and_set_wins():
     assert config_from_args(presets["big"], parser.parse_args([]), flags) == presets["big"]
     with pytest.raises(SystemExit):
         parser.parse_args(["--width", "wide"])
+
+
+@pytest.mark.parametrize("module, what", [("genoscreen.caller.configs", "caller"),
+                                          ("genoscreen.affinity.configs", "affinity"),
+                                          ("genoscreen.variants.pileup_config", "pileup")])
+def test_presets_are_looked_up_one_way(module, what):
+    import importlib
+
+    from genoscreen.common.config import preset
+
+    presets = importlib.import_module(module).PRESETS
+    assert preset(presets, "test", what) is presets["test"]
+    with pytest.raises(InputError, match=f"--preset big: unknown {what} preset; choose one of .*test"):
+        preset(presets, "big", what)
