@@ -207,10 +207,9 @@ def add_config_flags(parser: argparse.ArgumentParser, cls, flags: Mapping[str, s
         entry = _lookup(cls, key, flag)
         hint, field = entry.hint, entry.field
         if presets:
-            values = {name: _value_at(preset, key) for name, preset in presets.items()}
-            shown = ", ".join(f"{name} {_show(v)}" for name, v in values.items())
-            default = f"the preset's: {shown}" if len(set(map(_show, values.values()))) > 1 else \
-                f"the preset's, {_show(next(iter(values.values())))}"
+            values = {name: _show(_value_at(config, key)) for name, config in presets.items()}
+            default = "the preset's" + (f", {next(iter(values.values()))}" if len(set(values.values())) == 1 else
+                                        ": " + ", ".join(f"{name} {value}" for name, value in values.items()))
         else:
             default = f"{_show(field.default)}" if field.default is not dataclasses.MISSING else "the preset's"
         metavar = None if kind else {int: "N", float: "X"}.get(hint)  # as genoscreen.cli.help names them
