@@ -19,12 +19,14 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MODEL = Path(__file__).resolve().parents[3] / "resources" / "models" / "caller-wgs-illumina"
+DEFAULT_MODEL = "caller-wgs-illumina"  # a shipped model's name (genoscreen.common.resources)
 
 
 def default_model_dir() -> Path:
-    """The shipped model (resources/models/caller-wgs-illumina in the source tree)."""
-    return DEFAULT_MODEL
+    """The shipped caller model, from the installed package or the checkout (genoscreen.common.resources)."""
+    from genoscreen.common.resources import model_dir
+
+    return model_dir(DEFAULT_MODEL)
 
 
 def call(bam: str | Path, ref: str | Path, out: str | Path, *, regions: str | None = None,
