@@ -132,3 +132,23 @@ def test_presets_are_looked_up_one_way(module, what):
     assert preset(presets, "test", what) is presets["test"]
     with pytest.raises(InputError, match=f"--preset big: unknown {what} preset; choose one of .*test"):
         preset(presets, "big", what)
+
+
+def test_shipped_models_configs_read_as_their_presets():
+    """The stored layouts are unchanged: dta-davis/dta-kiba's flat config.json and caller-wgs-illumina's model.json
+    read back as the presets they were trained from, and write back byte-for-byte the same dict."""
+    import json
+    from pathlib import Path
+
+    from genoscreen.affinity.configs import PRESETS as AFFINITY
+    from genoscreen.affinity.configs import AffinityConfig
+    from genoscreen.caller.configs import PRESETS as CALLER
+    from genoscreen.caller.configs import ModelConfig
+
+    models = Path(__file__).resolve().parents[3] / "resources" / "models"
+    for name, preset_name in (("dta-davis", "davis"), ("dta-kiba", "kiba")):
+        stored = json.loads((models / name / "config.json").read_text())["config"]
+        config = AffinityConfig.from_dict(stored)
+        assert config == AFFINITY[preset_name] and config.to_dict() == stored
+    stored = json.loads((models / "caller-wgs-illumina" / "model.json").read_text())["model"]
+    assert ModelConfig.from_dict(stored) == CALLER["default"].model and ModelConfig.from_dict(stored).to_dict() == stored
