@@ -24,7 +24,6 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from genoscreen.caller.call_variants import predict
 from genoscreen.caller.configs import CallerConfig
-from genoscreen.common.config import replace_values
 from genoscreen.caller.data import load_labelled
 from genoscreen.caller.model import build_model, count_params, load_model, predict_fn, save_model
 from genoscreen.common import checkpoint
@@ -287,7 +286,3 @@ def _restore_checkpoint(path: Path, model, optimizer) -> None:
     nnx.replace_by_pure_dict(state, jax.tree.map(jnp.asarray, restored))
     nnx.update((model, optimizer), state)
 
-
-def config_with(config: CallerConfig, **train_overrides) -> CallerConfig:
-    """A copy of `config` with some TrainConfig fields replaced (None values are ignored)."""
-    return replace_values(config, {f"train.{name}": value for name, value in train_overrides.items()})

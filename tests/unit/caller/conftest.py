@@ -26,9 +26,10 @@ def synthetic_sets(tmp_path_factory, test_pileup):
 def trained_model(tmp_path_factory, synthetic_sets):
     """A test-preset model trained for a few epochs on the synthetic set (shared by several tests)."""
     from genoscreen.caller.configs import PRESETS
-    from genoscreen.caller.train import config_with, train_and_evaluate
+    from genoscreen.caller.train import train_and_evaluate
+    from genoscreen.common.config import override
 
     train, val = synthetic_sets
     out = tmp_path_factory.mktemp("model") / "model"
-    history = train_and_evaluate(config_with(PRESETS["test"], epochs=6), [train], out, [val])
+    history = train_and_evaluate(override(PRESETS["test"], ["train.epochs=6"]), [train], out, [val])
     return out, history

@@ -8,7 +8,8 @@ import json
 import pytest
 
 from genoscreen.caller.configs import PRESETS
-from genoscreen.caller.train import SELECT_MEAN, config_with, train_and_evaluate
+from genoscreen.caller.train import SELECT_MEAN, train_and_evaluate
+from genoscreen.common.config import override
 from genoscreen.cli import main
 from genoscreen.variants.pileup_config import PRESETS as PILEUPS
 from tests.unit.caller.synthetic import make_examples_dir
@@ -28,8 +29,8 @@ def run(tmp_path_factory):
     train = [make_examples_dir(root / "ex" / name, pileup, n=48, seed=i) for i, name in enumerate(["s01.5x", "s01.full"])]
     val = make_examples_dir(root / "ex" / "v01.full", pileup, n=32, seed=9)
     model = root / "model"
-    history = train_and_evaluate(config_with(PRESETS["test"], epochs=2), train, model, [val], select_on=SELECT_MEAN,
-                                 workdir=root / "work")
+    history = train_and_evaluate(override(PRESETS["test"], ["train.epochs=2"]), train, model, [val],
+                                 select_on=SELECT_MEAN, workdir=root / "work")
     calibrate_model(model, [val])
     (root / "table.tsv").write_text(TABLE)
     heldout = root / "t01.30x.eval.json"

@@ -14,7 +14,8 @@ import pytest
 
 from genoscreen.caller.configs import PRESETS
 from genoscreen.caller.model import WEIGHTS, load_model
-from genoscreen.caller.train import class_weights, config_with, genotype_metrics, train_and_evaluate
+from genoscreen.caller.train import class_weights, genotype_metrics, train_and_evaluate
+from genoscreen.common.config import override
 from genoscreen.common.errors import InputError
 from genoscreen.variants.pileup_config import PRESETS as PILEUPS
 from tests.unit.caller.synthetic import make_examples_dir
@@ -57,7 +58,7 @@ def test_resume_after_interruption_matches(tmp_path, synthetic_sets, monkeypatch
     import genoscreen.caller.train as train_mod
 
     train, _ = synthetic_sets
-    config = config_with(PRESETS["test"], epochs=2)
+    config = override(PRESETS["test"], ["train.epochs=2"])
     train_and_evaluate(config, [train], tmp_path / "straight")
 
     real_save = train_mod._save_checkpoint
@@ -80,8 +81,8 @@ def test_resume_after_interruption_matches(tmp_path, synthetic_sets, monkeypatch
     with pytest.raises(InputError, match="checkpoint was made for other examples or settings; pass --restart"):
         train_and_evaluate(config, [train, train], tmp_path / "resumed")
     with pytest.raises(InputError, match="--restart"):
-        train_and_evaluate(config_with(PRESETS["test"], epochs=3), [train], tmp_path / "resumed")
-    history = train_and_evaluate(config_with(PRESETS["test"], epochs=1), [train, train], tmp_path / "resumed",
+        train_and_evaluate(override(PRESETS["test"], ["train.epochs=3"]), [train], tmp_path / "resumed")
+    history = train_and_evaluate(override(PRESETS["test"], ["train.epochs=1"]), [train, train], tmp_path / "resumed",
                                  resume=False)
     assert len(history["epochs"]) == 1
 
@@ -105,13 +106,15 @@ _DP_SCRIPT = textwrap.dedent("""
     import jax
     sys.path.insert(0, {root!r})
     from genoscreen.caller.configs import PRESETS
-    from genoscreen.caller.train import config_with, train_and_evaluate
+    from genoscreen.caller.train import train_and_evaluate
+    from genoscreen.common.config import override
     from genoscreen.common.errors import InputError
     out = Path(sys.argv[1])
-    train_and_evaluate(config_with(PRESETS["test"], epochs=1), [sys.argv[2]], out, [sys.argv[3]])
+    train_and_evaluate(override(PRESETS["test"], ["train.epochs=1"]), [sys.argv[2]], out, [sys.argv[3]])
     err = ""
     try:
-        train_and_evaluate(config_with(PRESETS["test"], epochs=1, batch_size=6), [sys.argv[2]], out.with_name("bad"))
+        train_and_evaluate(override(PRESETS["test"], ["train.epochs=1", "train.batch_size=6"]), [sys.argv[2]],
+                           out.with_name("bad"))
     except InputError as e:
         err = str(e)
     json.dump({{"devices": len(jax.devices()), "error": err}}, open(out.with_name(out.name + ".json"), "w"))
