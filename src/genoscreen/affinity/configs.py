@@ -51,7 +51,8 @@ class AffinityConfig:
     embed_dim: int = setting(128, "token embedding width", group=_MODEL)
     filters: tuple[int, int, int] = setting((32, 64, 96), "filters of the three conv layers of each branch",
                                             group=_MODEL)
-    dense: tuple[int, ...] = setting((1024, 1024, 512), "widths of the dense layers after the branches", group=_MODEL)
+    dense: tuple[int, int, int] = setting((1024, 1024, 512), "widths of the three dense layers after the branches",
+                                          group=_MODEL)
     dropout: float = setting(0.1, "dropout rate of the dense layers", group=_MODEL)
     learning_rate: float = setting(1e-3, "Adam learning rate", group=_TRAIN)
     # Linear warm-up of the Adam learning rate over the first steps (0 = none): keeps the first, largest Adam
@@ -100,9 +101,9 @@ class AffinityConfig:
                 if value not in allowed:
                     raise InputError(f"{field.name}={value!r}: choose {' or '.join(allowed)}")
                 continue
-            else:  # tuple[int, int, int] (three conv layers) or tuple[int, ...]
+            else:  # tuple[int, int, int] (three conv or dense layers)
                 ok = (isinstance(value, tuple) and len(value) > 0 and all(isinstance(v, int) and v > 0 for v in value)
-                      and (kind.endswith("...]") or len(value) == kind.count("int")))
+                      and len(value) == kind.count("int"))
             if not ok:
                 raise InputError(f"{field.name}={value!r}: expected {'a non-negative int' if kind == 'int' else kind}")
 

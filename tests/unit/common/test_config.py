@@ -95,8 +95,10 @@ def test_both_models_share_keys():
     assert (caller.train.epochs, caller.model.hidden, caller.model.stage_features) == (5, 32, (4, 4, 4))
     assert caller.train.class_balance is False and caller.train.learning_rate == 0.1
     assert caller.train.batch_size == CALLER["test"].train.batch_size  # the rest is the preset's
-    affinity = override(AFFINITY["test"], ["train.epochs=5", "model.dense=16,8", "train.batching=pair"])
-    assert (affinity.epochs, affinity.dense, affinity.batching) == (5, (16, 8), "pair")
+    affinity = override(AFFINITY["test"], ["train.epochs=5", "model.dense=16,16,8", "train.batching=pair"])
+    assert (affinity.epochs, affinity.dense, affinity.batching) == (5, (16, 16, 8), "pair")
+    with pytest.raises(InputError, match="--set model.dense='16,8': expected 3 comma-separated values, each an int"):
+        override(AFFINITY["test"], ["model.dense=16,8"])  # the network has three dense layers
     common = {"train.epochs", "train.batch_size", "train.learning_rate", "train.warmup_steps", "train.seed"}
     assert common <= set(config_keys(CALLER["test"])) & set(config_keys(AFFINITY["test"]))
     with pytest.raises(InputError, match="--set epochs=-1: expected a non-negative int"):
