@@ -54,7 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(make-examples --truth) so that GQ and QUAL are Phred-scaled empirical error rates, and store it in "
         "MODEL_DIR/model.json under \"calibration\" (weights untouched; every later call-variants/call applies "
         "it). Fits on the network's raw probabilities, replacing any earlier calibration. Use examples the model "
-        "was not trained on, and check the result on other held-out folders with bench/calibration.py. "
+        "was not trained on, and check the result on other held-out folders with bench/calibration.py.\n\n"
         "Example: genoscreen calibrate-caller --model my_model --examples ex_val_w19 ex_dev",
     )
     p.add_argument("--model", required=True, metavar="MODEL_DIR",
