@@ -78,8 +78,6 @@ def test_predict_returns_what_affinity_predict_writes(affinity_inputs, tmp_path)
                                                           "cli.tsv.invalid_smiles.tsv"]
 
 
-@pytest.mark.xfail(strict=True, reason="cli/affinity.py's run_predict still inlines these steps; it is to call "
-                                       "genoscreen.affinity.predict.predict_pairs (issue 21, Python API)")
 def test_the_cli_runs_predict(monkeypatch, affinity_inputs, tmp_path):
     import genoscreen.affinity.predict as predict
 

@@ -290,26 +290,13 @@ def _cross_validate(args, config, data, out, deadline: float | None) -> None:
 def run_predict(args) -> int:
     from pathlib import Path
 
-    import numpy as np
-
-    from genoscreen.affinity.checkpoint import load_model
-    from genoscreen.affinity.data import load_inputs
-    from genoscreen.affinity.inference import predict
-    from genoscreen.affinity.io.pairs import write_predictions
-    from genoscreen.common.io import atomic_path
+    from genoscreen.affinity import predict
 
     out = Path(args.out)
-    errors = _errors_path(args, out.with_name(out.name))
+    errors = _errors_path(args, out)
     _check_paths(args, {"--out": out, "--errors": errors})
-    model, config = load_model(args.model)
-    with atomic_path(errors) as errors_tmp:  # kept only with the predictions it belongs to
-        data, pairs, usable = load_inputs(args.drugs, args.targets, args.pairs, config, errors_tmp,
-                                          columns=columns_of(args))
-        pred = np.full(len(pairs), np.nan)
-        pred[usable] = predict(model, data)
-        write_predictions(out, pairs, pred)
-    _report_errors(errors)
-    log.info("%d predictions written to %s", int(usable.sum()), out)
+    predict.predict_pairs(args.model, args.drugs, args.targets, args.pairs, out, errors=errors,
+                          columns=columns_of(args))  # (it names the errors file when it lists any pair)
     return 0
 
 
