@@ -1,17 +1,13 @@
 """`genoscreen call`: make-examples -> call-variants -> postprocess in one process, with no files in between.
 
 Examples stream from make-examples (worker processes when threads > 1) straight into the model; only the site
-fields and probabilities are kept, so memory stays small on whole chromosomes. JAX's import, the model's load and
-the forward pass's compile (a second or more) run in a thread while the first reads are read and turned into
-pileups: the model's pileup shape comes from its directory without JAX.
+fields and probabilities are kept, so memory stays small on whole chromosomes.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -34,30 +30,25 @@ def call(bam: str | Path, ref: str | Path, out: str | Path, *, regions: str | No
          sample: str | None = None, gvcf: str | Path | None = None, contig_map: str | None = None,
          min_qual: float = 1.0, command: str | None = None) -> dict:
     """Call variants on `bam` over `regions`/`bed` (default: every contig with reads); return a summary dict."""
+    from genoscreen.caller.call_variants import concat_sites, predict_stream
+    from genoscreen.caller.predictor import load_predictor
     from genoscreen.caller import vcf
-    from genoscreen.caller.model_dir import read_model_info
-    from genoscreen.caller.postprocess import postprocess
     from genoscreen.common import compile_cache
+    from genoscreen.caller.postprocess import postprocess
     from genoscreen.variants.make_examples import plan, planned_examples
     from genoscreen.variants.regions import merge_regions
 
     t0 = time.perf_counter()
     for path in (out, gvcf) if gvcf is not None else (out,):
         vcf.kind(path)  # before the calling work, not after it
+    compile_cache.enable_from_env()
     model_dir = Path(model_dir) if model_dir else default_model_dir()
-    pileup = read_model_info(model_dir)[2]  # the model directory checked, without JAX
-    with ThreadPoolExecutor(1, thread_name_prefix="model") as pool:
-        loading = pool.submit(_ready_predictor, model_dir, compile_cache)  # (an error here: the pool waits for it)
-        work = plan(bam, ref, regions, bed, config=pileup, contig_map=contig_map, sample=sample)  # once
-        examples = planned_examples(work, threads)
-        first = list(itertools.islice(examples, 1))  # the first shard's pileups, made while the model loads
-        predictor = loading.result()
-        from genoscreen.caller.call_variants import concat_sites, predict_stream
-
-        sites, probs = [], []
-        for fields, p in predict_stream(predictor, itertools.chain(first, examples)):
-            sites.append(fields)
-            probs.append(p)
+    predictor = load_predictor(model_dir)
+    work = plan(bam, ref, regions, bed, config=predictor.pileup, contig_map=contig_map, sample=sample)  # once
+    sites, probs = [], []
+    for fields, p in predict_stream(predictor, planned_examples(work, threads)):
+        sites.append(fields)
+        probs.append(p)
     merged = concat_sites(sites)
     probs_arr = np.concatenate(probs) if probs else np.zeros((0, 3), np.float32)
     covered = merge_regions(work.shards) if gvcf is not None else None
@@ -69,16 +60,3 @@ def call(bam: str | Path, ref: str | Path, out: str | Path, *, regions: str | No
     counts["wall_s"] = round(time.perf_counter() - t0, 2)
     log.info("call: %d examples -> %s in %.1f s", len(probs_arr), out, counts["wall_s"])
     return counts
-
-
-def _ready_predictor(model_dir: Path, compile_cache):
-    """The model's Predictor with its forward pass compiled (one batch of zeros), for `call`'s loading thread."""
-    import numpy as np
-
-    from genoscreen.caller.model_dir import BATCH
-    from genoscreen.caller.predictor import load_predictor
-
-    compile_cache.enable_from_env()
-    predictor = load_predictor(model_dir)
-    predictor.apply(np.zeros((BATCH, *predictor.pileup.shape), np.uint8))
-    return predictor
