@@ -12,11 +12,9 @@ What is in-sample (read this before quoting a figure):
   Both out-of-sample regions contain the confident BED (chr20:10,000,846-10,010,531); counts inside it are shown
   as scope 'bed'. Scope 'region' is the whole region: GIAB v3.3.2 has no confident BED there, so its precision is
   a lower bound. bcftools and freebayes are not trained at all; the same reads, region and threads go to all three.
-  These labels hold for a model trained with that split (config/caller_training.tsv). The shipped
-  caller-wgs-illumina predates it: its MODEL_CARD / model.json list fine-tuning examples from NA12878_S1 over the
-  whole chr20:10,000,001-10,045,000 and from the HG001 2x151 run, so for it EVERY figure here is
-  in-sample (the downsampled reads are subsets of reads it was fine-tuned on). The script prints the model's
-  training folders and flags HG001 ones.
+  These labels hold for a model trained with that split (config/caller_training.tsv), as the shipped
+  caller-wgs-illumina is (`snakemake train_caller`). The script prints the model's training folders and flags
+  HG001 ones, which would make the hg001_2x151 figures in-sample.
 
 Each depth below the full one is drawn `--replicates` times (samtools view -s with seeds 1..N through
 genoscreen's `downsample`, the depth measured over the scored region); tables and the plot show the mean over
