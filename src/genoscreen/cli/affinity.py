@@ -8,7 +8,7 @@ import time
 
 from genoscreen.affinity.configs import PRESETS, AffinityConfig
 from genoscreen.cli.argtypes import positive_int
-from genoscreen.cli.screen import add_column_args, columns_of
+from genoscreen.cli.screen import add_column_args, columns_of, register_panels
 from genoscreen.common.config import add_config_flags, config_from_args
 
 log = logging.getLogger(__name__)
@@ -125,11 +125,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", metavar="JSON", help="also write the metrics as JSON")
     p.set_defaults(func=run_evaluate)
 
-    from genoscreen.cli import screen as screen_module
-
-    register_panels = getattr(screen_module, "register_panels", None)
-    if register_panels is not None:
-        register_panels(affinity_sub)
+    register_panels(affinity_sub)
 
 
 def _errors_path(args, default_stem):
