@@ -23,7 +23,7 @@ DEFAULT_BATCH = BATCH
 
 def predict(apply, tensors: np.ndarray, batch_size: int = DEFAULT_BATCH, shard=None) -> np.ndarray:
     """Genotype probabilities [n,3] from `apply(batch) -> probs`; every batch is zero-padded to `batch_size`,
-    so the forward pass compiles once. `shard` (optional) places each batch on devices (train.DataParallel).
+    so the forward pass compiles once. `shard` (optional) places each batch on devices (common.devices.DeviceMesh.shard).
     """
     out = np.zeros((len(tensors), 3), np.float32)
     for start in range(0, len(tensors), batch_size):

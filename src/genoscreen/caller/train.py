@@ -20,13 +20,13 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 from flax import nnx
-from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from genoscreen.caller.call_variants import predict
 from genoscreen.caller.configs import CallerConfig
 from genoscreen.caller.data import load_labelled
 from genoscreen.caller.model import build_model, count_params, load_model, predict_fn, save_model
 from genoscreen.common import checkpoint
+from genoscreen.common.devices import DeviceMesh
 from genoscreen.common.errors import InputError
 from genoscreen.common.io import atomic_open, atomic_path
 from genoscreen.common.logging import progress
@@ -89,28 +89,6 @@ def _train_step(model, optimizer, tensors, labels, weights, label_smoothing):
     loss, grads = nnx.value_and_grad(loss_fn)(model)
     optimizer.update(model, grads)
     return loss
-
-
-class DataParallel:
-    """Replicates state and splits batches over all local devices with jax.sharding."""
-
-    def __init__(self, batch_size: int):
-        self.devices = jax.devices()
-        if batch_size % len(self.devices):
-            raise InputError(
-                f"--batch-size {batch_size}: must be a multiple of the {len(self.devices)} devices; choose e.g. "
-                f"{len(self.devices) * max(1, batch_size // len(self.devices))}"
-            )
-        self.mesh = Mesh(np.asarray(self.devices), ("data",))
-        self.replicated = NamedSharding(self.mesh, PartitionSpec())
-        self.batch = NamedSharding(self.mesh, PartitionSpec("data"))
-
-    def replicate(self, *nodes) -> None:
-        state = nnx.state(nodes)
-        nnx.update(nodes, jax.device_put(state, self.replicated))
-
-    def shard(self, *arrays):
-        return tuple(jax.device_put(a, self.batch) for a in arrays)
 
 
 def evaluate_sets(model, val_sets: dict[str, tuple[np.ndarray, np.ndarray]], batch_size: int, parallel) -> dict:
@@ -191,8 +169,9 @@ def train_and_evaluate(
         model, optax.chain(optax.clip_by_global_norm(1.0), optax.adamw(schedule, weight_decay=tc.weight_decay)),
         wrt=nnx.Param,
     )
-    parallel = DataParallel(tc.batch_size)
-    eval_batch = -(-tc.eval_batch_size // len(parallel.devices)) * len(parallel.devices)
+    parallel = DeviceMesh.local()
+    parallel.check_batch(tc.batch_size)
+    eval_batch = -(-tc.eval_batch_size // parallel.count) * parallel.count
 
     run = {"examples": [str(p) for p in examples], "n_examples": int(len(labels)),
            "val_examples": [str(p) for p in val_examples], "init": str(init) if init else None}
@@ -220,7 +199,7 @@ def train_and_evaluate(
             "n_examples": int(len(labels)),
             "class_counts": counts.tolist(),
             "train_config": tc.to_dict(),
-            "devices": len(parallel.devices),
+            "devices": parallel.count,
         }
     }
     log_every = max(50, steps_per_epoch // 10)

@@ -2,22 +2,21 @@
 
 Targets are encoded in fixed batches (one compiled shape); compounds stream through in fixed batches, tokenized on
 the host while the previous batch runs, into a `FeatureSpill` (96 floats a compound, on disk, not in RAM).
-Batches are sharded over the compound axis across all local devices (`Devices`); the model is replicated.
+Batches are sharded over the compound axis across all local devices (`common.devices.DeviceMesh`); the model is replicated.
 """
 
 from __future__ import annotations
 
 import logging
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import jax
 import numpy as np
-from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from genoscreen.affinity.featurize import SMILES_VOCAB, encode, encode_proteins
 from genoscreen.affinity.inference import AffinityEngine, pad_rows, round_up
+from genoscreen.common.devices import DeviceMesh
 
 log = logging.getLogger(__name__)
 
@@ -25,40 +24,17 @@ ENCODE_BATCH = 256  # compounds per drug-encoder call (a multiple of the device 
 TARGET_BATCH = 16
 
 
-@dataclass
-class Devices:
-    """A 1-D mesh over the local devices: compound-axis sharding and replication."""
-
-    mesh: object = field(repr=False)
-
-    @classmethod
-    def local(cls) -> "Devices":
-        return cls(Mesh(np.array(jax.local_devices()), ("c",)))
-
-    @property
-    def count(self) -> int:
-        return int(self.mesh.devices.size)
-
-    @property
-    def compounds(self):
-        return NamedSharding(self.mesh, PartitionSpec("c"))
-
-    @property
-    def replicated(self):
-        return NamedSharding(self.mesh, PartitionSpec())
-
-
 def encode_targets(model, config, sequences: list[str], batch_size: int = TARGET_BATCH, engine=None,
-                   devices: Devices | None = None) -> np.ndarray:
+                   devices: DeviceMesh | None = None) -> np.ndarray:
     """Protein sequences -> target-branch features float32 [n, 96], in fixed batches (one compiled shape)."""
-    devices = devices or Devices.local()
+    devices = devices or DeviceMesh.local()
     sm = engine or AffinityEngine(model, devices.replicated)
     batch = round_up(batch_size, devices.count)
     tokens, n_truncated = encode_proteins(sequences, config.max_target_len)
     out = np.zeros((len(sequences), sm.n_features), np.float32)
     for start in range(0, len(sequences), batch):
         chunk = tokens[start : start + batch]
-        feats = sm.encode_targets(put(pad_rows(chunk, batch), devices.compounds))
+        feats = sm.encode_targets(put(pad_rows(chunk, batch), devices.split))
         out[start : start + len(chunk)] = np.asarray(feats)[: len(chunk)]
     return out
 
@@ -85,7 +61,7 @@ class FeatureSpill:
         self._file.close()
 
 
-def encode_compounds(sm, config, smiles: list[str], devices: Devices, directory=None, bar=None) -> tuple[FeatureSpill, int]:
+def encode_compounds(sm, config, smiles: list[str], devices: DeviceMesh, directory=None, bar=None) -> tuple[FeatureSpill, int]:
     """Encode every SMILES once, in fixed batches, into a FeatureSpill; returns (spill, n_truncated)."""
     batch = round_up(ENCODE_BATCH, devices.count)
     spill = FeatureSpill(sm.n_features, directory)
@@ -96,7 +72,7 @@ def encode_compounds(sm, config, smiles: list[str], devices: Devices, directory=
         tokens, trunc, unknown = encode(chunk, config.max_drug_len, SMILES_VOCAB)
         n_truncated += trunc
         n_unknown += unknown
-        feats = sm.encode_drugs(put(pad_rows(tokens, batch), devices.compounds))
+        feats = sm.encode_drugs(put(pad_rows(tokens, batch), devices.split))
         if pending is not None:  # keep one batch in flight while the host tokenizes the next
             spill.append(np.asarray(pending[0])[: pending[1]])
         pending = (feats, len(chunk))

@@ -40,7 +40,8 @@ from genoscreen.common.io import atomic_path, check_outputs
 from genoscreen.common.logging import progress
 from genoscreen.common.resources import find_model
 from genoscreen.screening import panels
-from genoscreen.screening.encoding import Devices, FeatureSpill, encode_compounds, encode_targets, put
+from genoscreen.common.devices import DeviceMesh
+from genoscreen.screening.encoding import FeatureSpill, encode_compounds, encode_targets, put
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +146,7 @@ def default_tile_rows() -> int:
     return TILE_ROWS.get(jax.default_backend(), DEFAULT_TILE_ROWS)
 
 
-def score_blocks(sm, spill: FeatureSpill, a_targets: np.ndarray, devices: Devices, shape: TileShape,
+def score_blocks(sm, spill: FeatureSpill, a_targets: np.ndarray, devices: DeviceMesh, shape: TileShape,
                  make_collector, block_targets: int, bar=None):
     """Yield (block_start, collector) for consecutive blocks of `block_targets` targets, every compound scored."""
     n, n_targets = spill.n, len(a_targets)
@@ -159,7 +160,7 @@ def score_blocks(sm, spill: FeatureSpill, a_targets: np.ndarray, devices: Device
         for c0 in range(0, n, shape.chunk):
             c1 = min(n, c0 + shape.chunk)
             feats = pad_rows(spill.read(c0, c1), round_up(c1 - c0, shape.compounds))
-            tiles = [[sm.score_tile(put(feats[i : i + shape.compounds], devices.compounds), a_t) for a_t in target_tiles]
+            tiles = [[sm.score_tile(put(feats[i : i + shape.compounds], devices.split), a_t) for a_t in target_tiles]
                      for i in range(0, len(feats), shape.compounds)]
             if in_flight is not None:  # gather the previous chunk while this one computes
                 _collect(collector, *in_flight, len(block), bar)
@@ -194,7 +195,7 @@ def block_width(n_compounds: int, n_targets: int, top_k: int | None, tile_target
 def screen_compounds(model, config, compound_ids: list[str], smiles: list[str], target_ids: list[str],
                      target_feats: np.ndarray, out: str | Path, *, top_k: int | None = None,
                      min_affinity: float | None = None, n_invalid: int = 0, tile: TileShape | None = None,
-                     score_memory: int = SCORE_MEMORY, devices: Devices | None = None) -> ScreenSummary:
+                     score_memory: int = SCORE_MEMORY, devices: DeviceMesh | None = None) -> ScreenSummary:
     """Score every compound × target and write `out` (TSV, or Parquet for *.parquet) sorted by target then rank.
 
     `target_feats` are target-branch encodings [n_targets, 96] (from `encode_targets` or a panel). `tile`,
@@ -205,7 +206,7 @@ def screen_compounds(model, config, compound_ids: list[str], smiles: list[str], 
         raise InputError(f"--top-k {top_k}: must be at least 1")
     start_time = time.perf_counter()
     out = Path(out)
-    devices = devices or Devices.local()
+    devices = devices or DeviceMesh.local()
     sm = AffinityEngine(model, devices.replicated)
     n, n_targets = len(compound_ids), len(target_ids)
 
