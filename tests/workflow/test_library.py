@@ -106,6 +106,23 @@ def test_config_defaults_and_shards(tmp_path):
     assert list(plan.samples) == ["a"]
 
 
+def test_shipped_model_names_resolve_to_their_folders(tmp_path):
+    """`model: caller-wgs-illumina` (the demo config's form) names a shipped model wherever the package is installed;
+    a folder stays as given."""
+    from genoscreen.common.resources import model_dir
+
+    config = _config(tmp_path)
+    config["variants"]["model"], config["screening"]["model"] = "caller-wgs-illumina", "dta-davis"
+    load(config, SCHEMAS)
+    assert Path(config["variants"]["model"]) == model_dir("caller-wgs-illumina")
+    assert Path(config["screening"]["model"]) == model_dir("dta-davis")
+    folder = str(model_dir("dta-davis"))
+    config = _config(tmp_path)
+    config["screening"]["model"] = folder
+    load(config, SCHEMAS)
+    assert config["screening"]["model"] == folder
+
+
 def test_shards_of_explicit_regions():
     shards = make_shards(["chr20:10000001-10045000"], {"chr20": 63_025_520}, 15000)
     assert [s.region for s in shards] == ["chr20:10000001-10015000", "chr20:10015001-10030000", "chr20:10030001-10045000"]

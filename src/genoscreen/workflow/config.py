@@ -237,10 +237,13 @@ class Plan:
 def load(config: dict, schema_dir: str | Path = SCHEMA_DIR) -> Plan:
     """Validate the config (filling defaults in place) and the sample sheet, check inputs exist, cut the shards."""
     from genoscreen.affinity.io.compounds import Columns, compound_format
+    from genoscreen.common.resources import find_model
     from genoscreen.demo import DemoSpec
 
     schema_dir = Path(schema_dir)
     validate(config, schema_dir / "config.schema.yaml", "config")
+    for section in ("variants", "screening"):  # a shipped model's name -> its folder (installed package or checkout)
+        config[section]["model"] = str(find_model(config[section]["model"]))
     samples = read_samples(config["samples"], schema_dir / "samples.schema.yaml")
     demo_dir = config["demo"]["dir"]
     # results/models/* are made by the training rules
