@@ -40,6 +40,9 @@ def test_train_writes_model_dir_and_errors(trained):
     errors = pd.read_csv(root / "model.invalid_smiles.tsv", sep="\t")
     assert errors["id"].tolist() == ["broken"] and errors["row"].tolist() == [8]
     assert "genoscreen affinity train" in (model / "MODEL_CARD.md").read_text()
+    # the command as typed, nothing of argparse's bookkeeping (main() keeps the argv on the namespace)
+    assert meta["training"]["command"].startswith("genoscreen affinity train --drugs ")
+    assert "--argv" not in meta["training"]["command"] and "--seed 1" in meta["training"]["command"]
 
 
 def test_predict_then_evaluate(trained, tmp_path, capsys):

@@ -8,7 +8,6 @@ Records arrive as VCF text lines; the file is written under a temporary name and
 from __future__ import annotations
 
 import os
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -42,10 +41,21 @@ def output_paths(path: str | Path) -> list[Path]:
     return [Path(path)] + ([Path(f"{path}{INDEX[suffix]}")] if suffix in INDEX else [])
 
 
+def outputs_to_check(outputs: dict[str, str | Path | None]) -> dict[str, Path]:
+    """{flag: VCF path} -> every file those outputs create (the VCFs and their indexes), for `check_outputs`
+    before any work; stdout creates none, and only one output may go there."""
+    if sum(str(path) == STDOUT for path in outputs.values() if path) > 1:
+        raise InputError(f"{' and '.join(f'{flag} -' for flag, path in outputs.items() if str(path) == STDOUT)}: "
+                         "only one output can go to stdout")
+    return {f"{flag}{' (index)' if i else ''}": path for flag, spec in outputs.items() if spec
+            for i, path in enumerate(output_paths(spec))}
+
+
 def command_line(argv: list[str] | None = None) -> str:
     """`##genoscreenCommand=` value, as bcftools records its own: the command and the date."""
-    argv = sys.argv[1:] if argv is None else argv
-    return f"genoscreen {shlex.join(argv)}; Date={time.strftime('%a %b %d %H:%M:%S %Y')}"
+    from genoscreen.common.io import command_line as typed
+
+    return f"{typed(sys.argv[1:] if argv is None else argv)}; Date={time.strftime('%a %b %d %H:%M:%S %Y')}"
 
 
 def write_vcf(path: str | Path, header: list[str], records: Iterable[str]) -> Path | None:

@@ -53,12 +53,16 @@ def _deadline(args) -> float | None:
 
 
 def _command_line(args) -> str:
-    """The command as given (rebuilt from the parsed flags, so it is right also when called as a library)."""
+    """The command as typed; rebuilt from the parsed flags when called as a library (no `args.argv`)."""
     import shlex
 
+    from genoscreen.common.io import command_line
+
+    if getattr(args, "argv", None) is not None:
+        return command_line(args.argv)
     words = ["genoscreen", "affinity", args.affinity_command]
     for key, value in vars(args).items():
-        if key in ("func", "command", "affinity_command", "verbose", "quiet") or value is None or value is False:
+        if key in ("func", "command", "affinity_command", "verbose", "quiet", "argv") or value is None or value is False:
             continue
         flag = "--" + key.replace("_", "-")
         if key == "set":  # repeatable FIELD=VALUE flag
@@ -168,7 +172,7 @@ def run_train(args) -> int:
 
     deadline = _deadline(args)
     out = Path(args.out)
-    errors = _errors_path(args, out.with_name(out.name))
+    errors = _errors_path(args, out)
     _check_paths(args, {"--out": [out / CONFIG_FILE, out / WEIGHTS_FILE, out / CARD_FILE], "--errors": errors})
     config = _config(args)
     cv = None
@@ -288,11 +292,8 @@ def run_predict(args) -> int:
 
     from genoscreen.affinity import predict
 
-    out = Path(args.out)
-    errors = _errors_path(args, out)
-    _check_paths(args, {"--out": out, "--errors": errors})
-    predict.predict_pairs(args.model, args.drugs, args.targets, args.pairs, out, errors=errors,
-                          columns=columns_of(args))  # (it names the errors file when it lists any pair)
+    predict.predict_pairs(args.model, args.drugs, args.targets, args.pairs, Path(args.out), errors=args.errors,
+                          columns=columns_of(args))  # checks its outputs first; names the errors file if it lists any
     return 0
 
 

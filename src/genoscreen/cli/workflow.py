@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 
 from genoscreen.cli.screen import add_column_args, columns_of
@@ -108,7 +107,7 @@ def _demo_data(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from genoscreen.common.io import check_outputs
+    from genoscreen.common.io import check_outputs, command_line
     from genoscreen.report import build_report
 
     check_outputs({"--out": args.out}, {flag: [path for _, path in pairs] for flag, pairs in
@@ -126,7 +125,7 @@ def _report(args: argparse.Namespace) -> int:
         models=dict(args.used_model),
         libraries=dict(args.library),
         compound_errors=dict(args.compound_errors),
-        command=args.made_by or shlex.join(["genoscreen", *getattr(args, "argv", ["report"])]),
+        command=args.made_by or command_line(getattr(args, "argv", ["report"])),
     )
     return 0
 
@@ -135,7 +134,9 @@ def _concat_vcfs(args: argparse.Namespace) -> int:
     from genoscreen.common.io import check_outputs
     from genoscreen.workflow.gather import concat_vcfs
 
-    check_outputs({"--out": args.out, "--out's index": f"{args.out}.tbi"}, {"inputs": args.inputs})
+    from genoscreen.caller import vcf
+
+    check_outputs(vcf.outputs_to_check({"--out": args.out}), {"inputs": args.inputs})
     concat_vcfs(args.inputs, args.out)
     return 0
 

@@ -86,6 +86,13 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", **kwargs) -> Iterator[
             yield handle
 
 
+def command_line(argv: list[str]) -> str:
+    """The genoscreen command as typed (`argv` after the program name), quoted so a shell can rerun it."""
+    import shlex
+
+    return shlex.join(["genoscreen", *map(str, argv)])
+
+
 def is_gzipped(path: str | os.PathLike) -> bool:
     with open(path, "rb") as handle:
         return handle.read(2) == b"\x1f\x8b"
