@@ -19,7 +19,6 @@ the tests): per stated-quality bin, the observed error rate as Phred, against th
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import math
 from pathlib import Path

@@ -6,13 +6,11 @@ import logging
 from pathlib import Path
 from typing import Iterable, Iterator
 
-import jax
 import numpy as np
 
 from genoscreen.caller.data import SITE_FIELDS, iter_shards, read_summary, write_probs
 from genoscreen.caller.model_dir import BATCH
 from genoscreen.caller.predictor import load_predictor
-from genoscreen.common import compile_cache
 from genoscreen.common.logging import progress
 from genoscreen.variants.pileup_config import PileupConfig
 
@@ -55,7 +53,6 @@ def concat_sites(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
 
 def call_variants(examples_dir: str | Path, model_dir: str | Path, out: str | Path) -> Path:
     """Run the model over every example of `examples_dir` and write PROBS (`.npz`)."""
-    compile_cache.enable_from_env()
     predictor = load_predictor(model_dir)
     pileup = predictor.pileup
     pileup.check_compatible(PileupConfig.read(examples_dir), f"{examples_dir}")

@@ -33,7 +33,6 @@ def call(bam: str | Path, ref: str | Path, out: str | Path, *, regions: str | No
     from genoscreen.caller.call_variants import concat_sites, predict_stream
     from genoscreen.caller.predictor import load_predictor
     from genoscreen.caller import vcf
-    from genoscreen.common import compile_cache
     from genoscreen.caller.postprocess import postprocess
     from genoscreen.variants.make_examples import plan, planned_examples
     from genoscreen.variants.regions import merge_regions
@@ -41,7 +40,6 @@ def call(bam: str | Path, ref: str | Path, out: str | Path, *, regions: str | No
     t0 = time.perf_counter()
     for path in (out, gvcf) if gvcf is not None else (out,):
         vcf.kind(path)  # before the calling work, not after it
-    compile_cache.enable_from_env()
     model_dir = Path(model_dir) if model_dir else default_model_dir()
     predictor = load_predictor(model_dir)
     work = plan(bam, ref, regions, bed, config=predictor.pileup, contig_map=contig_map, sample=sample)  # once

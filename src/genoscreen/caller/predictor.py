@@ -20,6 +20,7 @@ from typing import Callable
 import numpy as np
 
 from genoscreen.caller import calibration
+from genoscreen.common import compile_cache
 from genoscreen.caller.model_dir import BATCH, EXPORT, MODEL_JSON, WEIGHTS, read_model_info, read_weights, weights_digest
 from genoscreen.common.errors import InputError
 from genoscreen.variants.pileup_config import PileupConfig
@@ -69,6 +70,7 @@ def load_predictor(model_dir: str | Path, calibrated: bool = True) -> Predictor:
     """
     import jax
 
+    compile_cache.enable_from_env()
     model_dir = Path(model_dir)
     info, _, pileup = read_model_info(model_dir)
     digest = weights_digest(model_dir)  # read and hashed once: the export and the calibration are checked against it

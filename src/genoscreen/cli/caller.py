@@ -266,14 +266,10 @@ def _postprocess(args) -> int:
 
 
 def _vcf_outputs(args) -> dict:
-    """--out and --gvcf with their indexes, for `check_outputs` (stdout, `-`, creates no file)."""
+    """--out and --gvcf with their indexes, for `check_outputs`."""
     from genoscreen.caller import vcf
-    from genoscreen.common.errors import InputError
 
-    if args.gvcf and str(args.gvcf) == vcf.STDOUT and str(args.out) == vcf.STDOUT:
-        raise InputError("--out - and --gvcf -: only one output can go to stdout")
-    return {f"{flag}{' (index)' if i else ''}": path for flag, spec in (("--out", args.out), ("--gvcf", args.gvcf))
-            if spec for i, path in enumerate(vcf.output_paths(spec))}
+    return vcf.outputs_to_check({"--out": args.out, "--gvcf": args.gvcf})
 
 
 def _call(args) -> int:

@@ -183,13 +183,11 @@ def _variants_section(vcfs: dict, evaluations: dict) -> str:
 
 def model_provenance(model_dir: str | Path) -> str:
     """'FOLDER (weights.safetensors sha256:0123456789ab)': which model, and exactly which weights."""
-    from genoscreen.affinity.checkpoint import WEIGHTS_FILE
-    from genoscreen.caller.model_dir import WEIGHTS
+    from genoscreen.caller.model_dir import WEIGHTS  # both models' weights file (affinity.checkpoint.WEIGHTS_FILE)
 
-    names = list(dict.fromkeys((WEIGHTS, WEIGHTS_FILE)))  # the caller's and the affinity models' weights files
-    weights = next((Path(model_dir) / name for name in names if (Path(model_dir) / name).is_file()), None)
-    if weights is None:
-        raise InputError(f"{model_dir}: no {' or '.join(names)}; give a model directory")
+    weights = Path(model_dir) / WEIGHTS
+    if not weights.is_file():
+        raise InputError(f"{model_dir}: no {WEIGHTS}; give a model directory")
     return f"{model_dir} ({weights.name} sha256:{hashlib.sha256(weights.read_bytes()).hexdigest()[:12]})"
 
 

@@ -33,6 +33,7 @@ _MAPQ_VALUE = (np.minimum(np.arange(256), 60) * 255 // 60).astype(np.uint8)
 
 SITE_PL_CHANNELS = ("site_pl_hom_ref", "site_pl_het", "site_pl_hom_alt")
 _MIN_ERROR = 10 ** -4.5  # a read's error probability never goes below Q45
+_ALT_FRACTIONS = np.array([0.0, 0.5, 1.0])[:, None]  # the alt's share of the reads under 0, 1, 2 copies
 
 _FILLERS = {
     "read_base", "base_quality", "mapping_quality", "strand", "read_supports_variant", "base_differs_from_ref",
@@ -72,7 +73,7 @@ def site_likelihoods(qual: np.ndarray, mapq: np.ndarray, support: np.ndarray, ot
     q = np.where(qual > 0, np.minimum(qual, mapq), mapq).astype(np.float64)
     e = np.maximum(10.0 ** (-q / 10.0), _MIN_ERROR)[~other]
     alt = support[~other]
-    f = np.array([0.0, 0.5, 1.0])[:, None]
+    f = _ALT_FRACTIONS
     p = np.where(alt[None, :], f * (1 - e) + (1 - f) * e, f * e + (1 - f) * (1 - e))
     ll = np.log10(np.maximum(p, 1e-300)).sum(axis=1)
     return -10.0 * (ll - ll.max())
@@ -92,15 +93,11 @@ def build_tensor(rows: ReadRows, ref_window: np.ndarray, cand: Candidate, alt_se
     qual = np.where(valid, rows.qual[reads[:, None], safe], 0)
     indel = valid & rows.indel[reads[:, None], safe]
     present = base > 0
-    support = np.zeros(k, dtype=bool)
-    for a in alt_set:
-        support |= np.isin(reads, cand.supporters[a - 1])
+    member = [np.isin(reads, s) for s in cand.supporters]  # per alt: which rows support it
+    support = np.logical_or.reduce([member[a - 1] for a in alt_set])
     alt_is_indel = any(cand.is_indel[a - 1] for a in alt_set)
     if any(name in SITE_PL_CHANNELS for name in config.channels):
-        any_alt = np.zeros(k, dtype=bool)
-        for s in cand.supporters:
-            any_alt |= np.isin(reads, s)
-        other = any_alt & ~support
+        other = np.logical_or.reduce(member) & ~support
         if not alt_is_indel:  # an SNV site: a read whose base is neither REF nor a supporting one counts for neither
             centre = base[:, half]
             other |= ~support & (centre != ref_window[half])
