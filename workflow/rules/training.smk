@@ -234,16 +234,26 @@ if CALLER_DATA:
 
 if TRAIN_AFFINITY:
 
+    def affinity_setting(key):
+        return lambda wildcards: TRAIN_AFFINITY[wildcards.dataset][key]
+
+    def affinity_cv_input(wildcards):
+        """The CV summary the model card cites: only where the data set names folds to hold out."""
+        if TRAIN_AFFINITY[wildcards.dataset]["cv_folds"]:
+            return [f"results/training/affinity/{wildcards.dataset}/cv"]
+        return []
+
     rule affinity_cv:
         input:
-            drugs=lambda wildcards: TRAIN_AFFINITY[wildcards.dataset]["drugs"],
-            targets=lambda wildcards: TRAIN_AFFINITY[wildcards.dataset]["targets"],
-            pairs=lambda wildcards: TRAIN_AFFINITY[wildcards.dataset]["pairs"],
+            drugs=affinity_setting("drugs"),
+            targets=affinity_setting("targets"),
+            pairs=affinity_setting("pairs"),
         output:
             directory("results/training/affinity/{dataset}/cv"),
         params:
-            preset=lambda wildcards: TRAIN_AFFINITY[wildcards.dataset]["preset"],
-            extra=lambda wildcards: TRAIN_AFFINITY[wildcards.dataset]["cv_args"],
+            preset=affinity_setting("preset"),
+            folds=lambda wildcards: " ".join(str(f) for f in TRAIN_AFFINITY[wildcards.dataset]["cv_folds"]),
+            extra=affinity_setting("cv_args"),
         log:
             "logs/affinity_cv/{dataset}.log",
         benchmark:
@@ -255,19 +265,22 @@ if TRAIN_AFFINITY:
             ENV
         shell:
             "genoscreen affinity cv --drugs {input.drugs} --targets {input.targets} --pairs {input.pairs} "
-            "--preset {params.preset} --out {output} {params.extra} 2> {log}"
+            "--preset {params.preset} --folds {params.folds} --out {output} {params.extra} 2> {log}"
 
     rule affinity_train:
         input:
-            drugs=lambda wildcards: TRAIN_AFFINITY[wildcards.dataset]["drugs"],
-            targets=lambda wildcards: TRAIN_AFFINITY[wildcards.dataset]["targets"],
-            pairs=lambda wildcards: TRAIN_AFFINITY[wildcards.dataset]["pairs"],
-            cv="results/training/affinity/{dataset}/cv",
+            drugs=affinity_setting("drugs"),
+            targets=affinity_setting("targets"),
+            pairs=affinity_setting("pairs"),
+            cv=affinity_cv_input,
+            notes=lambda wildcards: TRAIN_AFFINITY[wildcards.dataset]["card_notes"] or [],
         output:
             directory("results/models/dta-{dataset}"),
         params:
-            preset=lambda wildcards: TRAIN_AFFINITY[wildcards.dataset]["preset"],
-            extra=lambda wildcards: TRAIN_AFFINITY[wildcards.dataset]["train_args"],
+            preset=affinity_setting("preset"),
+            extra=affinity_setting("train_args"),
+            cv=lambda wildcards, input: f"--cv-summary {input.cv}/cv_summary.json" if input.cv else "",
+            notes=lambda wildcards, input: f"--card-notes {input.notes}" if input.notes else "",
         log:
             "logs/affinity_train/{dataset}.log",
         benchmark:
@@ -279,7 +292,7 @@ if TRAIN_AFFINITY:
             ENV
         shell:
             "genoscreen affinity train --drugs {input.drugs} --targets {input.targets} --pairs {input.pairs} "
-            "--preset {params.preset} --cv-summary {input.cv}/cv_summary.json --out {output} {params.extra} 2> {log} "
+            "--preset {params.preset} {params.cv} {params.notes} --out {output} {params.extra} 2> {log} "
             "&& genoscreen affinity panels --model {output} --add {wildcards.dataset} --targets {input.targets} 2>> {log}"
 
     rule train_affinity:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from genoscreen.affinity.configs import AffinityConfig
+from genoscreen.affinity.featurize import SMILES_FORM
 
 _METRICS = ("ci", "mse", "pearson", "spearman", "rm2", "aupr")
 
@@ -11,8 +12,9 @@ def _fmt(v) -> str:
     return f"{v:.4f}" if isinstance(v, float) else str(v)
 
 
-def render_model_card(config: AffinityConfig, summary: dict, cv: dict | None = None) -> str:
-    """Markdown model card: data, architecture, training, CV metrics per fold, wall time, machine, command."""
+def render_model_card(config: AffinityConfig, summary: dict, cv: dict | None = None, notes: str | None = None) -> str:
+    """Markdown model card: data, architecture, training, CV metrics per fold, wall time, machine, command; then
+    `notes` (prose beside the figures, e.g. how the preset was chosen)."""
     lines = [
         f"# DeepDTA — preset `{config.preset}`",
         "",
@@ -26,6 +28,8 @@ def render_model_card(config: AffinityConfig, summary: dict, cv: dict | None = N
         f"folds {summary.get('train_folds')}" + (f", validation fold {summary['val_fold']}" if summary.get("val_fold") is not None else ""),
         "",
         "## Model",
+        f"- every SMILES standardised by the featurizer before encoding (`{SMILES_FORM}`: largest fragment, "
+        "neutralised, RDKit canonical isomeric SMILES), in training and at inference",
         f"- SMILES max length {config.max_drug_len}, protein max length {config.max_target_len} (longer inputs truncated)",
         f"- embedding {config.embed_dim}; Conv1D filters {list(config.filters)}; kernel sizes: SMILES "
         f"{config.kernel_drug}, protein {config.kernel_target}; ReLU; masked global max-pool",
@@ -54,6 +58,9 @@ def render_model_card(config: AffinityConfig, summary: dict, cv: dict | None = N
             "",
             "## Cross-validation (CV over the training folds, each fold held out in turn)",
             f"- command: `{cv.get('command')}`; device `{cv.get('device')}`; wall time {cv.get('wall_s')} s",
+            f"- folds held out: {', '.join(str(r['fold']) for r in cv.get('table', []) if str(r['fold']).isdigit())}"
+            " (the preset's settings were chosen earlier by CV on these same folds: a selection figure, not a test"
+            " figure)",
             "",
             "| fold | n | " + " | ".join(_METRICS) + " | epochs |",
             "|---" * (len(_METRICS) + 3) + "|",
@@ -72,18 +79,7 @@ def render_model_card(config: AffinityConfig, summary: dict, cv: dict | None = N
         "- Files: `config.json` (config, vocabularies, training summary), `weights.safetensors` (named leaves with a checksum, genoscreen.common.checkpoint; no pickle).",
         "",
     ]
+    if notes:
+        lines += [notes.strip(), ""]
     return "\n".join(lines)
 
-
-def rerender_model_card(model_dir, cv_summary_path) -> None:
-    """Rewrite MODEL_CARD.md of a trained model directory with the CV summary of `affinity cv` included."""
-    import json
-    from pathlib import Path
-
-    from genoscreen.affinity.checkpoint import CARD_FILE, read_model_config
-    from genoscreen.common.io import atomic_open
-
-    config, meta = read_model_config(model_dir)
-    cv = json.loads(Path(cv_summary_path).read_text())
-    with atomic_open(Path(model_dir) / CARD_FILE) as handle:
-        handle.write(render_model_card(config, meta["training"], cv))

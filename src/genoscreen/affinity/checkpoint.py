@@ -25,7 +25,7 @@ from flax import nnx
 
 from genoscreen import __version__
 from genoscreen.affinity.configs import AffinityConfig
-from genoscreen.affinity.featurize import PROTEIN_VOCAB, SMILES_VOCAB
+from genoscreen.affinity.featurize import PROTEIN_VOCAB, SMILES_FORM, SMILES_VOCAB
 from genoscreen.affinity.model import DeepDTA, count_params
 from genoscreen.common import checkpoint
 from genoscreen.common.errors import InputError
@@ -63,6 +63,7 @@ def save_model(
         "format_version": FORMAT_VERSION,
         "genoscreen_version": __version__,
         "config": config.to_dict(),
+        "smiles_form": SMILES_FORM,
         "vocabularies": {"smiles": SMILES_VOCAB, "protein": PROTEIN_VOCAB, "padding_id": 0,
                          "unknown_id": {"smiles": len(SMILES_VOCAB) + 1, "protein": len(PROTEIN_VOCAB) + 1}},
         "n_params": count_params(model),
@@ -106,6 +107,10 @@ def read_model_config(model_dir: str | Path) -> tuple[AffinityConfig, dict]:
     vocab = meta.get("vocabularies") or {}
     if vocab.get("smiles") != SMILES_VOCAB or vocab.get("protein") != PROTEIN_VOCAB:
         raise InputError(f"{path}: vocabularies differ from this genoscreen's DeepDTA encoding; retrain the model")
+    if meta.get("smiles_form") != SMILES_FORM:
+        found = meta.get("smiles_form") or "SMILES as typed"
+        raise InputError(f"{path}: trained on {found}, but this genoscreen standardises every SMILES to {SMILES_FORM} "
+                         "(one molecule, one prediction); retrain the model with `genoscreen affinity train`")
     config = AffinityConfig.from_dict(meta.get("config") or {}, source=str(path))
     return config, meta
 

@@ -95,6 +95,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--val-fold", type=int, metavar="K", help="early stopping on this fold (taken out of training)")
     p.add_argument("--train-folds", type=int, nargs="+", metavar="K", help="train only on these folds (default: all)")
     p.add_argument("--cv-summary", metavar="JSON", help="cv_summary.json of `affinity cv` to cite in the model card")
+    p.add_argument("--card-notes", metavar="MD", help="Markdown prose appended to the generated model card")
     p.set_defaults(func=run_train)
 
     p = affinity_sub.add_parser("cv", help="k-fold cross-validation over the pairs' fold column",
@@ -154,7 +155,8 @@ def _check_paths(args, outputs: dict) -> None:
     model = getattr(args, "model", None)
     check_outputs(outputs, {"--drugs": args.drugs, "--targets": args.targets, "--pairs": args.pairs,
                             "--model": model_files(model) if model else None,
-                            "--cv-summary": getattr(args, "cv_summary", None)})
+                            "--cv-summary": getattr(args, "cv_summary", None),
+                            "--card-notes": getattr(args, "card_notes", None)})
 
 
 def run_train(args) -> int:
@@ -183,6 +185,12 @@ def run_train(args) -> int:
             cv = json.loads(Path(args.cv_summary).read_text())
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
             raise InputError(f"{args.cv_summary}: cannot read ({err}); give the cv_summary.json of `affinity cv`") from err
+    notes = None
+    if args.card_notes:
+        try:
+            notes = Path(args.card_notes).read_text()
+        except (OSError, UnicodeDecodeError) as err:
+            raise InputError(f"{args.card_notes}: cannot read ({err}); give a UTF-8 Markdown file") from err
     # the errors file replaces an earlier one only together with the new model (both only when training succeeds)
     with atomic_path(errors) as errors_tmp:
         data, _, _ = load_inputs(args.drugs, args.targets, args.pairs, config, errors_tmp, require_labels=True,
@@ -220,7 +228,7 @@ def run_train(args) -> int:
 
             pred = predict(result.model, data.subset(val_index))
             summary["val_metrics"] = evaluate(data.labels[val_index], pred, config.aupr_threshold)
-        save_model(result.model, config, out, card=render_model_card(config, summary, cv), training=summary)
+        save_model(result.model, config, out, card=render_model_card(config, summary, cv, notes), training=summary)
         import shutil
 
         shutil.rmtree(work, ignore_errors=True)

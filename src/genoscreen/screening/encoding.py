@@ -14,7 +14,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from genoscreen.affinity.featurize import SMILES_VOCAB, encode, encode_proteins
+from genoscreen.affinity.featurize import encode_proteins, tokenize_smiles
 from genoscreen.affinity.inference import AffinityEngine, pad_rows, round_up
 from genoscreen.common.devices import DeviceMesh
 
@@ -30,7 +30,7 @@ def encode_targets(model, config, sequences: list[str], batch_size: int = TARGET
     devices = devices or DeviceMesh.local()
     sm = engine or AffinityEngine(model, devices.replicated)
     batch = round_up(batch_size, devices.count)
-    tokens, n_truncated = encode_proteins(sequences, config.max_target_len)
+    tokens, _ = encode_proteins(sequences, config.max_target_len)
     out = np.zeros((len(sequences), sm.n_features), np.float32)
     for start in range(0, len(sequences), batch):
         chunk = tokens[start : start + batch]
@@ -61,16 +61,19 @@ class FeatureSpill:
         self._file.close()
 
 
-def encode_compounds(sm, config, smiles: list[str], devices: DeviceMesh, directory=None, bar=None) -> tuple[FeatureSpill, int]:
-    """Encode every SMILES once, in fixed batches, into a FeatureSpill; returns (spill, n_truncated)."""
+def encode_compounds(sm, config, smiles: list[str], devices: DeviceMesh, directory=None,
+                     bar=None) -> tuple[FeatureSpill, list[int]]:
+    """Encode every SMILES once (standardised by the featurizer), in fixed batches, into a FeatureSpill; returns
+    (spill, the indexes of the SMILES longer than the model's max_drug_len, which were truncated)."""
     batch = round_up(ENCODE_BATCH, devices.count)
     spill = FeatureSpill(sm.n_features, directory)
-    n_truncated = n_unknown = 0
+    truncated: list[int] = []
+    n_unknown = 0
     pending = None
     for start in range(0, len(smiles), batch):
         chunk = smiles[start : start + batch]
-        tokens, trunc, unknown = encode(chunk, config.max_drug_len, SMILES_VOCAB)
-        n_truncated += trunc
+        tokens, trunc, unknown = tokenize_smiles(chunk, config.max_drug_len)
+        truncated += [start + row for row in trunc]
         n_unknown += unknown
         feats = sm.encode_drugs(put(pad_rows(tokens, batch), devices.split))
         if pending is not None:  # keep one batch in flight while the host tokenizes the next
@@ -82,10 +85,10 @@ def encode_compounds(sm, config, smiles: list[str], devices: DeviceMesh, directo
         spill.append(np.asarray(pending[0])[: pending[1]])
     if n_unknown:
         log.warning("%d SMILES characters outside DeepDTA's 64-character set mapped to the unknown token", n_unknown)
-    if n_truncated:
-        log.info("%d of %d SMILES longer than %d characters were truncated", n_truncated, len(smiles),
+    if truncated:
+        log.info("%d of %d SMILES longer than %d characters were truncated", len(truncated), len(smiles),
                  config.max_drug_len)
-    return spill, n_truncated
+    return spill, truncated
 
 
 def put(array: np.ndarray, sharding):

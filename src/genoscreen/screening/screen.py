@@ -216,7 +216,7 @@ def screen_compounds(model, config, compound_ids: list[str], smiles: list[str], 
 
     out.parent.mkdir(parents=True, exist_ok=True)
     with progress(total=n, desc="encoding compounds", unit=" compounds") as bar:
-        spill, n_truncated = encode_compounds(sm, config, smiles, devices, directory=out.parent, bar=bar)
+        spill, truncated = encode_compounds(sm, config, smiles, devices, directory=out.parent, bar=bar)
     shape = tile or TileShape.choose(n_targets, devices.count, default_tile_rows())
     # A K far above the chunk size makes the per-chunk merge slow; rank fully and cut at K instead.
     merge_top_k = top_k if top_k is not None and top_k <= TOPK_MERGE_CHUNKS * shape.chunk else None
@@ -243,7 +243,7 @@ def screen_compounds(model, config, compound_ids: list[str], smiles: list[str], 
     finally:
         spill.close()
     summary = ScreenSummary(out, n + n_invalid, n_invalid, n_targets, n * n_targets, writer.rows,
-                            time.perf_counter() - start_time, devices.count, n_truncated)
+                            time.perf_counter() - start_time, devices.count, len(truncated))
     return summary
 
 
