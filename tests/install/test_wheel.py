@@ -119,4 +119,4 @@ def test_installed_call_and_screen_run_outside_the_checkout(installed, tmp_path)
     hits = (work / "hits.tsv").read_text().splitlines()
     assert hits[0].split("\t") == ["compound_id", "target_id", "prediction", "rank"] and len(hits) > 100
     assert sorted(p.name for p in work.iterdir()) == ["calls.vcf.gz", "calls.vcf.gz.tbi", "hits.tsv",
-                                                      "hits.tsv.errors.tsv", "lib.smi"]
+                                                      "hits.tsv.errors.tsv", "hits.tsv.truncated.tsv", "lib.smi"]

@@ -179,6 +179,12 @@ def test_split_and_merge_keep_exact_top_k(tmp_path):
     assert lines[0] == ["compound_id", "target_id", "prediction", "rank"]
     assert [(l[0], l[1], l[3]) for l in lines[1:]] == [("m9", "T1", "1"), ("m8", "T1", "2"), ("m0", "T2", "1"), ("m1", "T2", "2")]
     assert (tmp_path / "errors.tsv").read_text().splitlines()[1] == "chunk1\t2\tm4\tbad SMILES"
+    header = "kind\tid\tlength\tmax_length\n"
+    (tmp_path / "chunk0.hits.tsv.truncated.tsv").write_text(header + "compound\tm1\t90\t85\ntarget\tT1\t2000\t1200\n")
+    (tmp_path / "chunk2.hits.tsv.truncated.tsv").write_text(header + "compound\tm8\t99\t85\ntarget\tT1\t2000\t1200\n")
+    merge_hits(hits, merged, top_k=2, truncated_out=tmp_path / "truncated.tsv")
+    assert (tmp_path / "truncated.tsv").read_text() == (
+        header + "compound\tm1\t90\t85\ntarget\tT1\t2000\t1200\ncompound\tm8\t99\t85\n")
 
 
 def test_split_sdf_and_smi(tmp_path):

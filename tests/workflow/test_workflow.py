@@ -183,6 +183,9 @@ def test_library_chunks_without_valid_compounds(tmp_path, model_config):
     assert errors["id"].tolist() == ["broken"] and errors["chunk"].tolist() == ["chunk003"]
     assert errors["row"].tolist() == [3]  # the library's line, not the chunk's
     assert not list((work / "results" / "work").rglob("*.errors.tsv"))
+    truncated = pd.read_csv(work / "results" / "screening" / "lib.truncated.tsv", sep="\t")
+    assert truncated["kind"].tolist() == ["target"] * truncated["id"].nunique()  # each target once, not once a chunk
+    assert not list((work / "results" / "work").rglob("*.truncated.tsv"))
 
 
 def _fake_models(tmp: Path) -> dict:

@@ -30,6 +30,7 @@ rule screen_chunk:
     output:
         hits=temp(results("work/screening/{name}/chunk{chunk}{fmt}.hits.tsv")),
         errors=temp(results("work/screening/{name}/chunk{chunk}{fmt}.hits.tsv.errors.tsv")),
+        truncated=temp(results("work/screening/{name}/chunk{chunk}{fmt}.hits.tsv.truncated.tsv")),
     params:
         targets=screen_targets_arg(),
         columns=compound_column_args(),
@@ -65,9 +66,16 @@ rule merge_hits:
             chunk=CHUNKS,
             fmt=library_fmt(wildcards.name),
         ),
+        truncated=lambda wildcards: expand(
+            results("work/screening/{name}/chunk{chunk}{fmt}.hits.tsv.truncated.tsv"),
+            name=wildcards.name,
+            chunk=CHUNKS,
+            fmt=library_fmt(wildcards.name),
+        ),
     output:
         hits=results("screening/{name}.hits.tsv"),
         errors=results("screening/{name}.errors.tsv"),
+        truncated=results("screening/{name}.truncated.tsv"),
     params:
         top_k=SCREEN["top_k"],
     log:
@@ -80,4 +88,5 @@ rule merge_hits:
     conda:
         ENV
     shell:
-        "genoscreen merge-hits {input.hits} --out {output.hits} --top-k {params.top_k} --errors {output.errors} --index {input.index} 2> {log}"
+        "genoscreen merge-hits {input.hits} --out {output.hits} --top-k {params.top_k} --errors {output.errors} "
+        "--truncated {output.truncated} --index {input.index} 2> {log}"

@@ -13,10 +13,11 @@ import numpy as np
 import pandas as pd
 
 from genoscreen.affinity.configs import AffinityConfig
-from genoscreen.affinity.featurize import encode_proteins, encode_smiles
+from genoscreen.affinity.featurize import encode_proteins, encode_smiles, standardize_smiles
 from genoscreen.affinity.io.compounds import DEFAULT_COLUMNS, Columns, load_compounds
 from genoscreen.affinity.io.pairs import check_pair_ids, read_pairs
 from genoscreen.affinity.io.proteins import read_targets
+from genoscreen.affinity.io.truncations import Truncation, truncations
 from genoscreen.common.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ class AffinityData:
     pair_target: np.ndarray  # int32 [n_pairs]
     labels: np.ndarray | None  # float32 [n_pairs]
     folds: np.ndarray | None  # int64 [n_pairs]
+    truncated: list[Truncation] = dataclasses.field(default_factory=list)  # drugs and targets cut to max length
 
     @property
     def n_pairs(self) -> int:
@@ -53,9 +55,10 @@ def prepare_data(
     drug_ids: list[str], smiles: list[str], targets: dict[str, str], pairs: pd.DataFrame, config: AffinityConfig
 ) -> AffinityData:
     """Encode drugs/targets with the config's max lengths and map pairs to row indices (ids must all be known)."""
-    drug_tokens, _ = encode_smiles(smiles, config.max_drug_len)
+    drug_tokens, long_drugs = encode_smiles(smiles, config.max_drug_len)
     target_ids = list(targets)
-    target_tokens, _ = encode_proteins([targets[t] for t in target_ids], config.max_target_len)
+    sequences = [targets[t] for t in target_ids]
+    target_tokens, long_targets = encode_proteins(sequences, config.max_target_len)
     drug_row = pd.Series(np.arange(len(drug_ids)), index=drug_ids)
     target_row = pd.Series(np.arange(len(target_ids)), index=target_ids)
     return AffinityData(
@@ -67,6 +70,9 @@ def prepare_data(
         pair_target=target_row.reindex(pairs["target_id"]).to_numpy().astype(np.int32),
         labels=pairs["label"].to_numpy(np.float32) if "label" in pairs else None,
         folds=pairs["fold"].to_numpy() if "fold" in pairs else None,
+        truncated=truncations("compound", list(drug_ids), [standardize_smiles(s) for s in smiles], long_drugs,
+                              config.max_drug_len)
+        + truncations("target", target_ids, sequences, long_targets, config.max_target_len),
     )
 
 

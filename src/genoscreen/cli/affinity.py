@@ -169,13 +169,16 @@ def run_train(args) -> int:
     from genoscreen.affinity.data import fold_indices, load_inputs
     from genoscreen.affinity.fit import device_description, fit
     from genoscreen.affinity.inference import predict
+    from genoscreen.affinity.io.truncations import truncation_path, write_truncations
     from genoscreen.common.errors import InputError
     from genoscreen.common.io import atomic_path
 
     deadline = _deadline(args)
     out = Path(args.out)
     errors = _errors_path(args, out)
-    _check_paths(args, {"--out": [out / CONFIG_FILE, out / WEIGHTS_FILE, out / CARD_FILE], "--errors": errors})
+    truncated = truncation_path(out)
+    _check_paths(args, {"--out": [out / CONFIG_FILE, out / WEIGHTS_FILE, out / CARD_FILE], "--errors": errors,
+                        "its truncation table": truncated})
     config = _config(args)
     cv = None
     if args.cv_summary:  # read first: a bad path should not cost a training run
@@ -229,6 +232,7 @@ def run_train(args) -> int:
             pred = predict(result.model, data.subset(val_index))
             summary["val_metrics"] = evaluate(data.labels[val_index], pred, config.aupr_threshold)
         save_model(result.model, config, out, card=render_model_card(config, summary, cv, notes), training=summary)
+        write_truncations(truncated, data.truncated)
         import shutil
 
         shutil.rmtree(work, ignore_errors=True)
@@ -241,12 +245,14 @@ def run_cv(args) -> int:
     from pathlib import Path
 
     from genoscreen.affinity.data import load_inputs
+    from genoscreen.affinity.io.truncations import write_truncations
     from genoscreen.common.io import atomic_path
 
     deadline = _deadline(args)
     out = Path(args.out)
     errors = _errors_path(args, out / "drugs")
-    _check_paths(args, {"--out": [out / name for name in ("cv_metrics.tsv", "learning_curve.tsv", "cv_summary.json")],
+    _check_paths(args, {"--out": [out / name for name in ("cv_metrics.tsv", "learning_curve.tsv", "cv_summary.json",
+                                                          "truncated.tsv")],
                         "--errors": errors})
     config = _config(args)
     out.mkdir(parents=True, exist_ok=True)
@@ -254,6 +260,7 @@ def run_cv(args) -> int:
         data, _, _ = load_inputs(args.drugs, args.targets, args.pairs, config, errors_tmp, require_labels=True,
                                  columns=columns_of(args))
         _cross_validate(args, config, data, out, deadline)
+        write_truncations(out / "truncated.tsv", data.truncated)
     _report_errors(errors)
     return 0
 

@@ -89,6 +89,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--errors", help="also merge the chunks' <hits>.errors.tsv into this file")
     p.add_argument("--index", help="the chunk index of `split-compounds --index`: the errors' rows become rows of "
                                    "the library (inputs in chunk order)")
+    p.add_argument("--truncated", metavar="TSV",
+                   help="also merge the chunks' <hits>.truncated.tsv (inputs cut to the model's length) into this file")
     p.set_defaults(func=_merge_hits)
 
 
@@ -154,6 +156,7 @@ def _merge_hits(args: argparse.Namespace) -> int:
     from genoscreen.common.io import check_outputs
     from genoscreen.workflow.gather import merge_hits
 
-    check_outputs({"--out": args.out, "--errors": args.errors}, {"inputs": args.inputs, "--index": args.index})
-    merge_hits(args.inputs, args.out, args.top_k, args.errors, args.index)
+    check_outputs({"--out": args.out, "--errors": args.errors, "--truncated": args.truncated},
+                  {"inputs": args.inputs, "--index": args.index})
+    merge_hits(args.inputs, args.out, args.top_k, args.errors, args.index, args.truncated)
     return 0

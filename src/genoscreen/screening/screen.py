@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +34,9 @@ from genoscreen.affinity.checkpoint import load_model, model_files
 from genoscreen.affinity.inference import AffinityEngine, pad_rows, round_up
 from genoscreen.affinity.io.compounds import DEFAULT_COLUMNS, Columns, read_compounds
 from genoscreen.affinity.io.hits import HitWriter
+from genoscreen.affinity.featurize import standardize_smiles
 from genoscreen.affinity.io.proteins import read_targets
+from genoscreen.affinity.io.truncations import truncation_path, truncations, write_truncations
 from genoscreen.common.errors import InputError
 from genoscreen.common.io import atomic_path, check_outputs
 from genoscreen.common.logging import progress
@@ -65,6 +67,7 @@ class ScreenSummary:
     devices: int = 1
     truncated: int = 0
     errors_path: Path | None = None
+    truncated_rows: list = field(default_factory=list)  # affinity.io.truncations rows (compounds)
 
     @property
     def pairs_per_second(self) -> float:
@@ -243,7 +246,10 @@ def screen_compounds(model, config, compound_ids: list[str], smiles: list[str], 
     finally:
         spill.close()
     summary = ScreenSummary(out, n + n_invalid, n_invalid, n_targets, n * n_targets, writer.rows,
-                            time.perf_counter() - start_time, devices.count, len(truncated))
+                            time.perf_counter() - start_time, devices.count, len(truncated),
+                            truncated_rows=truncations("compound", compound_ids,
+                                                       {i: standardize_smiles(smiles[i]) for i in truncated},
+                                                       truncated, config.max_drug_len))
     return summary
 
 
@@ -261,7 +267,8 @@ def screen(model_dir: str | Path, compounds: str | Path, out: str | Path, *, tar
     model_dir = find_model(model_dir)  # a folder, or a shipped model's name
     out = Path(out)
     errors_path = out.with_name(out.name + ".errors.tsv")
-    check_outputs({"--out": out, "its errors file": errors_path},
+    truncated_path = truncation_path(out)
+    check_outputs({"--out": out, "its errors file": errors_path, "its truncation table": truncated_path},
                   {"--model": model_files(model_dir), "--compounds": compounds, "--targets": targets})
     model, config = load_model(model_dir)
     if panel is not None:
@@ -270,13 +277,14 @@ def screen(model_dir: str | Path, compounds: str | Path, out: str | Path, *, tar
     else:
         records = read_targets(targets)
         target_ids, sequences = list(records), list(records.values())
-    # The errors file replaces an earlier run's only together with the hits it belongs to.
-    with atomic_path(errors_path) as errors_tmp:
+    # The errors file and the truncation table replace an earlier run's only together with the hits they belong to.
+    with atomic_path(errors_path) as errors_tmp, atomic_path(truncated_path) as truncated_tmp:
         # Duplicate ids fail here, before any work; invalid SMILES go to the errors file.
         compound_ids, smiles, n_invalid = read_compounds(compounds, errors_tmp, allow_empty, columns)
         if not compound_ids:
             with HitWriter(out):
                 pass
+            write_truncations(truncated_tmp, [], truncated_path)
             summary = ScreenSummary(out, n_invalid, n_invalid, len(target_ids), 0, 0, 0.0, errors_path=errors_path)
             log.warning("%s: no valid compound; wrote a hits table with no rows (--allow-empty)", compounds)
             return summary
@@ -284,6 +292,10 @@ def screen(model_dir: str | Path, compounds: str | Path, out: str | Path, *, tar
             target_feats = encode_targets(model, config, sequences)
         summary = screen_compounds(model, config, compound_ids, smiles, target_ids, target_feats, out, top_k=top_k,
                                    min_affinity=min_affinity, n_invalid=n_invalid)
+        long_targets = [i for i, seq in enumerate(sequences or []) if len(seq) > config.max_target_len]
+        write_truncations(truncated_tmp, summary.truncated_rows
+                          + truncations("target", target_ids, sequences, long_targets, config.max_target_len),
+                          truncated_path)
     summary.errors_path = errors_path
     log.info("%s", summary)
     return summary

@@ -82,13 +82,14 @@ def _ids(header, kind: str) -> set:
 
 
 def merge_hits(inputs: list[str | Path], out: str | Path, top_k: int | None = None, errors_out: str | Path | None = None,
-               index: str | Path | None = None) -> int:
+               index: str | Path | None = None, truncated_out: str | Path | None = None) -> int:
     """Merge per-chunk hit tables into one: re-rank within each target, keep the top K, sort by target then rank.
 
     Each chunk kept its own top K, so the global top K is exact. Sorted as `genoscreen screen` sorts: by target_id,
     then rank; equal predictions keep chunk order.
     Per-chunk errors files (`<chunk>.errors.tsv`, when present) are concatenated into `errors_out`; with the
     `index` that `split_library` wrote (inputs in chunk order), their rows become rows of the library.
+    Per-chunk truncation tables (`<chunk>.truncated.tsv`) are merged into `truncated_out` (each target once).
     """
     import pandas as pd
 
@@ -105,7 +106,25 @@ def merge_hits(inputs: list[str | Path], out: str | Path, top_k: int | None = No
         hits.to_csv(handle, sep="\t", index=False, float_format="%.6f")
     if errors_out is not None:
         _merge_errors(inputs, errors_out, offsets)
+    if truncated_out is not None:
+        _merge_truncations(inputs, truncated_out)
     return len(hits)
+
+
+def _merge_truncations(inputs: list[str | Path], out: str | Path) -> None:
+    """The chunks' truncation tables as one: compounds in chunk order, each target once (every chunk lists it)."""
+    from genoscreen.affinity.io.truncations import TRUNCATION_HEADER, truncation_path, write_truncations
+
+    rows: dict[tuple, None] = {}
+    for path in inputs:
+        table = truncation_path(path)
+        if table.exists():
+            with open(table, newline="") as handle:
+                reader = csv.reader(handle, delimiter="\t")
+                if next(reader, None) != list(TRUNCATION_HEADER):
+                    raise InputError(f"{table}: not a truncation table of `genoscreen screen`; re-run the screen")
+                rows.update(dict.fromkeys((kind, ident, int(n), int(m)) for kind, ident, n, m in reader))
+    write_truncations(out, list(rows))
 
 
 def _row_offsets(index: str | Path, n_inputs: int) -> list[int]:

@@ -170,3 +170,79 @@ def test_bad_top_k_is_an_input_error(tiny_model, proteins, tmp_path):
 
     with pytest.raises(InputError, match="top-k"):
         run(tiny_model, proteins, tmp_path / "x.tsv", top_k=0)
+
+
+def test_any_spelling_of_a_molecule_gets_the_same_prediction(tiny_model_dir, proteins, tmp_path):
+    """`screen` and `affinity predict` standardise every SMILES: RDKit-randomised spellings, the kekulé form and a
+    salt of one molecule score alike (|Δ| < 1e-5), and alike in both commands."""
+    from rdkit import Chem
+
+    from genoscreen.affinity.predict import predict_pairs
+    from genoscreen.screening.screen import screen
+    from screening_helpers import write_fasta
+
+    imatinib = Chem.MolFromSmiles(SMILES[9])
+    spellings = [SMILES[9], Chem.MolToSmiles(imatinib, kekuleSmiles=True), "CS(=O)(=O)O." + SMILES[9]]
+    spellings += [Chem.MolToSmiles(imatinib, doRandom=True) for _ in range(12)]
+    assert len(set(spellings)) > 8
+    lib = tmp_path / "lib.smi"
+    lib.write_text("".join(f"{s}\tS{i:02d}\n" for i, s in enumerate(spellings)))
+    fasta = write_fasta(tmp_path / "t.fasta", proteins)
+    screen(tiny_model_dir, lib, tmp_path / "hits.tsv", targets=fasta)
+    hits = pd.read_csv(tmp_path / "hits.tsv", sep="\t")
+    spread = hits.groupby("target_id")["prediction"].agg(lambda v: v.max() - v.min())
+    assert len(hits) == len(spellings) * len(proteins) and (spread < 1e-5).all()
+    pairs = tmp_path / "pairs.tsv"
+    pd.DataFrame([(f"S{i:02d}", t) for i in range(len(spellings)) for t in proteins],
+                 columns=["drug_id", "target_id"]).to_csv(pairs, sep="\t", index=False)
+    listed = predict_pairs(tiny_model_dir, lib, fasta, pairs, tmp_path / "pred.tsv")
+    merged = listed.merge(hits, left_on=["drug_id", "target_id"], right_on=["compound_id", "target_id"])
+    np.testing.assert_allclose(merged["prediction_x"], merged["prediction_y"], atol=1e-5)
+
+
+def test_long_inputs_are_named_per_record(tiny_model_dir, tmp_path):
+    """Inputs longer than the model reads are scored from their first max_len characters and named, one row each,
+    in `<out>.truncated.tsv` (a header only when none is cut)."""
+    from genoscreen.affinity.checkpoint import read_model_config
+    from genoscreen.affinity.predict import predict_pairs
+    from genoscreen.affinity.io.truncations import TRUNCATION_HEADER
+    from genoscreen.screening.screen import screen
+    from screening_helpers import write_fasta
+
+    config, _ = read_model_config(tiny_model_dir)
+    long_smiles = "C" * (config.max_drug_len + 5)
+    proteins = random_proteins(3, seed=2, max_len=config.max_target_len)
+    proteins["LONG"] = "M" + random_proteins(1, seed=5, min_len=config.max_target_len,
+                                             max_len=config.max_target_len + 1)["T000"]
+    lib = tmp_path / "lib.smi"
+    lib.write_text(f"CCO\tshort\n{long_smiles}\tlong_one\n")
+    fasta = write_fasta(tmp_path / "t.fasta", proteins)
+    screen(tiny_model_dir, lib, tmp_path / "hits.tsv", targets=fasta)
+    table = pd.read_csv(tmp_path / "hits.tsv.truncated.tsv", sep="\t")
+    assert tuple(table.columns) == TRUNCATION_HEADER
+    assert table.values.tolist() == [["compound", "long_one", config.max_drug_len + 5, config.max_drug_len],
+                                     ["target", "LONG", config.max_target_len + 1, config.max_target_len]]
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("drug_id\ttarget_id\nshort\tT000\nlong_one\tLONG\n")
+    predict_pairs(tiny_model_dir, lib, fasta, pairs, tmp_path / "pred.tsv")
+    listed = pd.read_csv(tmp_path / "pred.tsv.truncated.tsv", sep="\t")
+    assert sorted(listed["id"]) == ["LONG", "long_one"]
+    lib.write_text("CCO\tshort\n")
+    screen(tiny_model_dir, lib, tmp_path / "hits.tsv", targets=write_fasta(tmp_path / "t.fasta", {"T0": "MKVLE"}))
+    assert pd.read_csv(tmp_path / "hits.tsv.truncated.tsv", sep="\t").empty  # the earlier table does not linger
+
+
+def test_a_model_trained_on_smiles_as_typed_is_refused(tiny_model_dir, tmp_path):
+    import json
+    import shutil
+
+    from genoscreen.affinity.checkpoint import load_model
+    from genoscreen.common.errors import InputError
+
+    old = tmp_path / "old"
+    shutil.copytree(tiny_model_dir, old)
+    meta = json.loads((old / "config.json").read_text())
+    del meta["smiles_form"]
+    (old / "config.json").write_text(json.dumps(meta))
+    with pytest.raises(InputError, match="trained on SMILES as typed.*retrain"):
+        load_model(old)

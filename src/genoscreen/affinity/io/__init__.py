@@ -5,4 +5,5 @@
 - `proteins`: protein FASTA.
 - `pairs`: drug–target pairs tables (with optional label and fold) and `affinity predict`'s predictions table.
 - `hits`: `genoscreen screen`'s hits table (TSV or Parquet).
+- `truncations`: the table of inputs longer than the model reads (kept, cut, named per record).
 """
