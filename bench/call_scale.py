@@ -7,7 +7,8 @@ The reads are simulated once (ART HiSeq X, 2x150, HG002 GIAB v4.2.1 variants on 
   * `genoscreen call` end to end (a command: start-up, reading, inference, writing) and bcftools: the ratio
     genoscreen / bcftools is the figure (issue 17: <= 1.5x at 2 Mb);
   * the three stages as commands (make-examples, call-variants, postprocess), to see where the time goes;
-  * the start-up: `genoscreen call` on a 1 bp region (imports, model load, no reads to speak of);
+  * the start-up: `genoscreen call` on a 1 bp region (imports, model load, no reads to speak of), and the time
+    from the process start to the first read being read (the issue's start-up figure: JAX is imported after it);
   * with --profile, cProfile of make-examples in this process: the functions that cost the most.
 
 Both callers are scored against the truth inside the simulated confident BED.
@@ -45,6 +46,19 @@ def simulate(region: str, coverage: float, workdir: Path, threads: int) -> tuple
                         "--workdir", str(workdir / "simwork"), "--out", str(bam)], check=True,
                        stdout=subprocess.DEVNULL)
     return bam, bed
+
+
+def first_read_seconds(bam: Path, region: str, workdir: Path, threads: int) -> float:
+    """Seconds from the start of `genoscreen call` to its first read (its debug log line), on `region`."""
+    import re
+
+    cmd = [sys.executable, "-m", "genoscreen", "-v", "call", "--bam", str(bam), "--ref", str(REF), "--regions",
+           region, "--out", str(workdir / "first_read.vcf.gz"), "--threads", str(threads)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    found = re.search(r"reading reads ([0-9.]+) s after the process started", proc.stderr)
+    if found is None:
+        raise RuntimeError("genoscreen call -v logged no 'reading reads' line")
+    return float(found.group(1))
 
 
 def stage_times(bam: Path, region: str, workdir: Path, threads: int) -> dict[str, float]:
@@ -101,19 +115,22 @@ def main(argv=None) -> int:
     contig = args.region.split(":")[0]
     startup = min(run_genoscreen(bam, REF, f"{contig}:1-1", args.workdir / "startup.vcf.gz", args.threads)
                   for _ in range(2))
+    first_read = min(first_read_seconds(bam, args.region, args.workdir, args.threads) for _ in range(2))
     stages = stage_times(bam, args.region, args.workdir, args.threads)
     result = {
         "region": args.region, "coverage": args.coverage, "threads": args.threads,
         "wall_s": {name: round(min(w), 2) for name, w in walls.items()},
         "ratio_genoscreen_over_bcftools": round(min(walls["genoscreen"]) / min(walls["bcftools"]), 2),
         "startup_s": round(startup, 2),
+        "first_read_s": round(first_read, 2),
         "stages_s": {k: round(v, 2) for k, v in stages.items()},
         "accuracy": {name: score(TRUTH, out, REF, args.region, bed=bed)["bed"] for name, out in outs.items()},
     }
     print(f"# {args.region} at {args.coverage:g}x, {args.threads} thread(s); best of {args.repeats}")
     print(f"genoscreen call {result['wall_s']['genoscreen']:8.2f} s   bcftools {result['wall_s']['bcftools']:8.2f} s"
           f"   ratio {result['ratio_genoscreen_over_bcftools']:.2f}x (target <= 1.5x)")
-    print(f"start-up (1 bp region) {startup:.2f} s (target < 1.5 s); stages: "
+    print(f"start-up: first read {first_read:.2f} s after the process started (target < 1.5 s); a whole call on a "
+          f"1 bp region {startup:.2f} s; stages: "
           + ", ".join(f"{k} {v:.2f} s" for k, v in result["stages_s"].items()))
     for name, acc in result["accuracy"].items():
         print(f"{name:<10} SNP F1 {acc['SNP']['F1']:.4f}  INDEL F1 {acc['INDEL']['F1']:.4f}  (inside the confident BED)")

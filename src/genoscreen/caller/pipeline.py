@@ -2,10 +2,15 @@
 
 Examples stream from make-examples (worker processes when threads > 1) straight into the model; only the site
 fields and probabilities are kept, so memory stays small on whole chromosomes.
+
+Reading starts before JAX is imported: the plan needs only the model's pileup_config.json, and the forward pass
+(JAX, the export, the weights) is loaded once the first examples are made, while make-examples' worker processes
+go on reading (threads > 1).
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from pathlib import Path
@@ -31,7 +36,9 @@ def call(bam: str | Path, ref: str | Path, out: str | Path, *, regions: str | No
          min_qual: float = 1.0, command: str | None = None) -> dict:
     """Call variants on `bam` over `regions`/`bed` (default: every contig with reads); return a summary dict."""
     from genoscreen.caller.call_variants import concat_sites, predict_stream
+    from genoscreen.caller.model_dir import read_model_info
     from genoscreen.caller.predictor import load_predictor
+    from genoscreen.common.logging import process_seconds
     from genoscreen.caller import vcf
     from genoscreen.caller.postprocess import postprocess
     from genoscreen.variants.make_examples import plan, planned_examples
@@ -41,10 +48,14 @@ def call(bam: str | Path, ref: str | Path, out: str | Path, *, regions: str | No
     for path in (out, gvcf) if gvcf is not None else (out,):
         vcf.kind(path)  # before the calling work, not after it
     model_dir = Path(model_dir) if model_dir else default_model_dir()
+    _, _, pileup = read_model_info(model_dir)  # the pileup's shape: no JAX needed to start reading
+    work = plan(bam, ref, regions, bed, config=pileup, contig_map=contig_map, sample=sample)  # once
+    log.debug("reading reads %.2f s after the process started", process_seconds())
+    stream = planned_examples(work, threads)
+    first = next(stream, None)
     predictor = load_predictor(model_dir)
-    work = plan(bam, ref, regions, bed, config=predictor.pileup, contig_map=contig_map, sample=sample)  # once
     sites, probs = [], []
-    for fields, p in predict_stream(predictor, planned_examples(work, threads)):
+    for fields, p in predict_stream(predictor, itertools.chain([first] if first is not None else [], stream)):
         sites.append(fields)
         probs.append(p)
     merged = concat_sites(sites)

@@ -13,6 +13,19 @@ import sys
 import time
 
 log = logging.getLogger("genoscreen.progress")
+_IMPORTED = time.monotonic()
+
+
+def process_seconds() -> float:
+    """Seconds since this process started (Linux: /proc; elsewhere: since genoscreen's logging was imported)."""
+    try:
+        with open("/proc/self/stat") as handle:
+            started_ticks = int(handle.read().rsplit(")", 1)[1].split()[19])  # field 22: starttime
+        with open("/proc/uptime") as handle:
+            uptime = float(handle.read().split()[0])
+        return max(0.0, uptime - started_ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return time.monotonic() - _IMPORTED
 
 
 def setup_logging(verbosity: int = 0) -> None:
