@@ -25,7 +25,8 @@ import numpy as np
 from flax import nnx
 
 from genoscreen.affinity.batching import batch_at, plan_epoch
-from genoscreen.affinity.configs import get_preset, parse_overrides
+from genoscreen.affinity.configs import get_preset
+from genoscreen.common.config import override
 from genoscreen.affinity.data import fold_indices, load_inputs
 from genoscreen.affinity.fit import device_description, fit
 from genoscreen.affinity.metrics import evaluate
@@ -123,7 +124,7 @@ def main() -> None:
         parser.error("--accuracy-epochs must be a multiple of --monitor-every (the comparison reads that epoch)")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
 
-    config = get_preset(args.preset, seed=args.seed, **parse_overrides(args.set))
+    config = override(get_preset(args.preset, seed=args.seed), args.set)
     folder = Path(args.data)
     data, _, _ = load_inputs(folder / "drugs.tsv", folder / "targets.fasta", folder / "train_pairs.tsv", config)
     train = data.subset(fold_indices(data, [0, 1, 2, 3]))

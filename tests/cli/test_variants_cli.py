@@ -48,6 +48,31 @@ def test_pileups_follow_the_model_unless_a_preset_is_named(dataset, tmp_path, ca
     assert "not allowed with argument" in capsys.readouterr().err
 
 
+def test_set_changes_a_preset_pileup(dataset, tmp_path, capsys):
+    """--set KEY=VALUE changes one field of a preset's pileup config (the one config override path); without
+    --preset, or with a value the pileup cannot have, it is one clear line."""
+    import numpy as np
+
+    from genoscreen.variants.pileup_config import PileupConfig
+
+    common = ["make-examples", "--bam", str(dataset.bam), "--ref", str(dataset.ref), "--regions", "chrS:1-4500"]
+    assert main([*common, "--out", str(tmp_path / "wide"), "--preset", "test", "--set", "width=21",
+                 "--set", "channels=read_base,strand"]) == 0
+    config = PileupConfig.read(tmp_path / "wide")
+    assert (config.height, config.width, config.channels) == (20, 21, ("read_base", "strand"))
+    shard = np.load(next((tmp_path / "wide").glob("examples-*.npz")))
+    assert shard["tensors"].shape[1:] == (20, 21, 2)
+    capsys.readouterr()
+    for extra, message in [(["--set", "width=21"], "give --preset default too"),
+                           (["--preset", "test", "--set", "width=20"], "width must be odd"),
+                           (["--preset", "test", "--set", "channels=read_base,colour"], "not implemented"),
+                           (["--preset", "test", "--set", "depth=3"], "depth")]:
+        assert main([*common, "--out", str(tmp_path / "bad"), *extra]) == 2
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err, err
+        assert not (tmp_path / "bad").exists()
+
+
 def test_no_realign_flag(dataset, tmp_path, capsys, monkeypatch):
     """--no-realign reaches make_examples as RealignOptions(enabled=False); the default realigns."""
     import genoscreen.variants.make_examples as me

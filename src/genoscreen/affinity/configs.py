@@ -29,7 +29,7 @@ import typing
 from dataclasses import dataclass
 from typing import Literal
 
-from genoscreen.common.config import (from_json_dict, parse_settings, preset, replace_values, setting,
+from genoscreen.common.config import (from_json_dict, preset, replace_values, setting,
                                       to_json_dict)
 from genoscreen.common.errors import InputError
 
@@ -154,10 +154,3 @@ def get_preset(name: str, **overrides) -> AffinityConfig:
     """The named preset with `overrides` (field names or keys such as `train.epochs`; None values ignored)."""
     return replace_values(preset(PRESETS, name, "affinity"), overrides)
 
-
-def parse_overrides(items: list[str]) -> dict:
-    """["warmup_steps=400", "train.batching=pair"] -> {field name: typed value}, checked as a config would be."""
-    by_key = parse_settings(AffinityConfig, items)
-    out = {key.rpartition(".")[2]: value for key, value in by_key.items()}
-    PRESETS["davis"].replace(**out)  # checks the values (e.g. non-negative ints) as a config would
-    return out

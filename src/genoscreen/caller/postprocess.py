@@ -23,6 +23,7 @@ import numpy as np
 from genoscreen import __version__
 from genoscreen.caller import vcf
 from genoscreen.common.errors import InputError
+from genoscreen.variants.candidates import ReadFilters
 
 log = logging.getLogger(__name__)
 
@@ -238,12 +239,7 @@ def reference_blocks(bam, fasta, regions, calls: list[Call], bam_names: dict[str
     for call in calls:
         covered.setdefault(call.contig, []).append((call.pos - 1, call.end))
     lines = []
-    groups = frozenset(read_groups)
-
-    def counted(r) -> bool:
-        return (not r.is_unmapped and not r.is_secondary and not r.is_supplementary and not r.is_duplicate
-                and not r.is_qcfail and r.mapping_quality >= min_mapq
-                and (not groups or (r.has_tag("RG") and r.get_tag("RG") in groups)))
+    counted = ReadFilters(min_mapq=min_mapq, read_groups=tuple(read_groups)).keeps  # make-examples' rule
 
     for region in regions:
         seq = fasta.fetch(region.contig, region.start, region.end).upper()

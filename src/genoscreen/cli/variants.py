@@ -46,6 +46,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                             "those of the shipped model, so `make-examples | call-variants` agree without options")
     shape.add_argument("--preset", help="a named pileup preset instead (to train a new model): "
                                         "default (64x33, 10 channels) or test (20x15)")
+    me.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="with --preset: change one field of the pileup config (repeatable; keys: height, width, "
+                         "ref_rows, channels as a comma-separated list), e.g. --set width=65")
     me.add_argument("--min-mapq", type=non_negative_int, default=5,
                     help="skip reads with mapping quality below (default 5)")
     me.add_argument("--min-base-quality", type=non_negative_int, default=10,
@@ -147,13 +150,22 @@ def _make_examples(args: argparse.Namespace) -> int:
     from genoscreen.variants.pileup_config import PRESETS
     from genoscreen.variants.realign import RealignOptions
 
-    from genoscreen.common.config import preset
+    from genoscreen.common.config import override, preset
+    from genoscreen.common.errors import InputError
     from genoscreen.common.io import check_outputs
+    from genoscreen.variants.pileup import check_channels
 
     check_outputs({"--out": args.out}, {"--bam": args.bam, "--ref": args.ref, "--bed": args.bed, "--truth": args.truth,
                                         "--confident-bed": args.confident_bed, "--contig-map": args.contig_map})
+    if args.set and args.preset is None:
+        raise InputError("--set changes a pileup preset (a new model's shape); give --preset default too (a "
+                         "trained model's pileups are fixed by its pileup_config.json)")
     if args.preset is not None:
-        config = preset(PRESETS, args.preset, "pileup")
+        config = override(preset(PRESETS, args.preset, "pileup"), args.set)
+        try:
+            check_channels(config)
+        except ValueError as err:
+            raise InputError(f"--set: {err}") from None
     else:
         from genoscreen.caller.model_dir import read_model_info
         from genoscreen.caller.pipeline import default_model_dir

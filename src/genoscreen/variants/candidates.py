@@ -11,6 +11,7 @@ position are one `np.bincount`; indels are counted per left-aligned event. A can
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 from collections import defaultdict
 
@@ -45,7 +46,7 @@ class ReadFilters:
     keep_qcfail: bool = False
     read_groups: tuple[str, ...] = ()  # when given, only reads of these read groups (one sample of a multi-sample BAM)
 
-    @property
+    @functools.cached_property
     def flag_mask(self) -> int:
         mask = 0x4
         if not self.keep_secondary:
@@ -57,6 +58,13 @@ class ReadFilters:
         if not self.keep_supplementary:
             mask |= 0x800
         return mask
+
+    def keeps(self, read) -> bool:
+        """Whether a read (pysam AlignedSegment) counts: its flags, mapping quality and read group (the one rule
+        for make-examples and the gVCF's reference blocks)."""
+        if read.flag & self.flag_mask or read.mapping_quality < self.min_mapq:
+            return False
+        return not self.read_groups or (read.has_tag("RG") and read.get_tag("RG") in self.read_groups)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -167,8 +175,6 @@ def collect_reads(bam, bam_contig: str, region: Region, refseq: RefSeq, filters:
     With `realign` enabled, reads in windows with soft clips / scattered indels that fit a read-backed haplotype
     better are given their alignment through it (`realign.py`), as DeepVariant does, before anything is counted.
     """
-    mask = filters.flag_mask
-    groups = frozenset(filters.read_groups)
     starts, ends, mapqs, revs = [], [], [], []
     lclips, rclips, qoffs = [], [], []
     seqs, quals = [], []
@@ -184,9 +190,7 @@ def collect_reads(bam, bam_contig: str, region: Region, refseq: RefSeq, filters:
                 raise InputError(f"{bam_path}: reads out of order at {bam_contig}:{rs + 1}; the BAM is not "
                                  f"coordinate-sorted: `samtools sort -o sorted.bam {bam_path}`")
             last_start = rs
-            if read.flag & mask or read.mapping_quality < filters.min_mapq:
-                continue
-            if groups and (not read.has_tag("RG") or read.get_tag("RG") not in groups):
+            if not filters.keeps(read):
                 continue
             seq = read.query_sequence
             cigar = read.cigartuples

@@ -164,13 +164,14 @@ def test_resume_from_a_checkpoint_written_before_a_config_field_existed(data, tm
 
 
 def test_config_values_are_checked():
-    from genoscreen.affinity.configs import AffinityConfig, parse_overrides
+    from genoscreen.affinity.configs import AffinityConfig
+    from genoscreen.common.config import override
     from genoscreen.common.errors import InputError
 
     with pytest.raises(InputError, match="block_order='grouped': choose drug or random"):
         get_preset("davis", block_order="grouped")
     with pytest.raises(InputError, match="batching='pairs': choose block or pair"):
-        parse_overrides(["batching=pairs"])
+        override(get_preset("davis"), ["batching=pairs"])
     data = get_preset("kiba").to_dict()
     data["block_order"] = "shuffled"
     with pytest.raises(InputError, match="block_order"):
