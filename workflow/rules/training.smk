@@ -237,6 +237,25 @@ if TRAIN_AFFINITY:
     def affinity_setting(key):
         return lambda wildcards: TRAIN_AFFINITY[wildcards.dataset][key]
 
+    def affinity_targets(wildcards):
+        """The data set's targets FASTA, or its copy with the mutants rebuilt (`mutant_targets: true`)."""
+        if TRAIN_AFFINITY[wildcards.dataset]["mutant_targets"]:
+            return f"results/training/affinity/{wildcards.dataset}/targets.fasta"
+        return TRAIN_AFFINITY[wildcards.dataset]["targets"]
+
+    rule affinity_mutant_targets:
+        input:
+            affinity_setting("targets"),
+        output:
+            fasta="results/training/affinity/{dataset}/targets.fasta",
+            report="results/training/affinity/{dataset}/targets.mutants.tsv",
+        log:
+            "logs/affinity_mutant_targets/{dataset}.log",
+        conda:
+            ENV
+        shell:
+            "genoscreen affinity mutants --targets {input} --out {output.fasta} --report {output.report} 2> {log}"
+
     def affinity_cv_input(wildcards):
         """The CV summary the model card cites: only where the data set names folds to hold out."""
         if TRAIN_AFFINITY[wildcards.dataset]["cv_folds"]:
@@ -246,12 +265,13 @@ if TRAIN_AFFINITY:
     rule affinity_cv:
         input:
             drugs=affinity_setting("drugs"),
-            targets=affinity_setting("targets"),
+            targets=affinity_targets,
             pairs=affinity_setting("pairs"),
         output:
             directory("results/training/affinity/{dataset}/cv"),
         params:
             preset=affinity_setting("preset"),
+            split=affinity_setting("cv_split"),
             folds=lambda wildcards: " ".join(str(f) for f in TRAIN_AFFINITY[wildcards.dataset]["cv_folds"]),
             extra=affinity_setting("cv_args"),
         log:
@@ -265,12 +285,12 @@ if TRAIN_AFFINITY:
             ENV
         shell:
             "genoscreen affinity cv --drugs {input.drugs} --targets {input.targets} --pairs {input.pairs} "
-            "--preset {params.preset} --folds {params.folds} --out {output} {params.extra} 2> {log}"
+            "--preset {params.preset} --split {params.split} --folds {params.folds} --out {output} {params.extra} 2> {log}"
 
     rule affinity_train:
         input:
             drugs=affinity_setting("drugs"),
-            targets=affinity_setting("targets"),
+            targets=affinity_targets,
             pairs=affinity_setting("pairs"),
             cv=affinity_cv_input,
             notes=lambda wildcards: TRAIN_AFFINITY[wildcards.dataset]["card_notes"] or [],

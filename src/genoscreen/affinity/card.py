@@ -58,9 +58,11 @@ def render_model_card(config: AffinityConfig, summary: dict, cv: dict | None = N
             "",
             "## Cross-validation (CV over the training folds, each fold held out in turn)",
             f"- command: `{cv.get('command')}`; device `{cv.get('device')}`; wall time {cv.get('wall_s')} s",
-            f"- folds held out: {', '.join(str(r['fold']) for r in cv.get('table', []) if str(r['fold']).isdigit())}"
-            " (the preset's settings were chosen earlier by CV on these same folds: a selection figure, not a test"
-            " figure)",
+            f"- split `{cv.get('split', 'random')}`"
+            + (f" ({cv['n_folds']} folds drawn with the seed)" if cv.get("n_folds") else " (the pairs' fold column)")
+            + f"; folds held out: {', '.join(str(r['fold']) for r in cv.get('table', []) if str(r['fold']).isdigit())}"
+            + (" (the preset's settings were chosen earlier by CV on these same folds: a selection figure, not a"
+               " test figure)" if cv.get("split", "random") == "random" else ""),
             "",
             "| fold | n | " + " | ".join(_METRICS) + " | epochs |",
             "|---" * (len(_METRICS) + 3) + "|",
@@ -71,6 +73,19 @@ def render_model_card(config: AffinityConfig, summary: dict, cv: dict | None = N
                 f"| {row['fold']} | {count(row.get('n'))} | " + " | ".join(_fmt(row.get(m)) for m in _METRICS)
                 + f" | {count(row.get('epochs'))} |"
             )
+    if cv and cv.get("mutant_shifts"):
+        shifts = cv["mutant_shifts"]
+        lines += [
+            "",
+            "### Mutation effects on held-out mutants",
+            "Each fold's model never saw its mutants' pairs (their wild types and all other targets stay in "
+            "training). Per held-out (drug, mutant) pair, the predicted ΔpKd = prediction(mutant) − "
+            "prediction(wild type) against the measured one:",
+            "",
+            "| " + " | ".join(shifts) + " |",
+            "|---" * len(shifts) + "|",
+            "| " + " | ".join(_fmt(v) for v in shifts.values()) + " |",
+        ]
     lines += [
         "",
         "## Intended use and limits",

@@ -106,6 +106,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     _add_training(p)
     p.add_argument("--out", required=True, metavar="DIR", help="output directory")
     p.add_argument("--folds", type=int, nargs="+", metavar="K", help="test folds to run (default: all)")
+    p.add_argument("--split", choices=("random", "cold-drug", "cold-target", "mutant"), default="random",
+                   help="random: the pairs' fold column; cold-drug / cold-target: every pair of a drug / target held "
+                        "out at once (new drugs / targets); mutant: every pair of a rebuilt mutant target held out "
+                        "(`affinity mutants`), scored also as predicted vs measured ΔpKd against its wild type "
+                        "(default random)")
+    p.add_argument("--n-folds", type=positive_int, default=5, metavar="K",
+                   help="folds of the cold and mutant splits (default 5; drawn with the config's seed)")
     p.add_argument("--inner-val", action="store_true",
                    help="early stopping on fold k+1 (training on the remaining folds) instead of fixed epochs")
     p.add_argument("--monitor-every", type=positive_int, default=5, metavar="N",
@@ -119,6 +126,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     _add_inputs(p, labels=False)
     p.add_argument("--out", required=True, metavar="TSV", help="predictions TSV to write")
     p.set_defaults(func=run_predict)
+
+    p = affinity_sub.add_parser(
+        "mutants", help="rebuild mutant targets from their names (ABL1(T315I), EGFR(E746A750del)) on the wild type",
+        description="Davis gives most mutant kinases the wild type's sequence. Writes --out: the FASTA with every "
+                    "mutant whose name states its change (point mutations, several at once, deletions) rebuilt on "
+                    "its gene's record (the file's residue numbering, offset per gene where the named residues say "
+                    "so); other records unchanged. --report lists each mutant name: built (with the offset) or why "
+                    "not.",
+        epilog="example: genoscreen affinity mutants --targets davis/targets.fasta --out davis_mutants.fasta")
+    p.add_argument("--targets", required=True, metavar="FASTA", help="protein FASTA with wild types and mutant names")
+    p.add_argument("--out", required=True, metavar="FASTA", help="the FASTA with mutants rebuilt")
+    p.add_argument("--report", metavar="TSV", help="one row per mutant name: target_id, gene, status, offset "
+                                                  "(default: OUT.mutants.tsv)")
+    p.set_defaults(func=run_mutants)
 
     p = affinity_sub.add_parser("evaluate", help="metrics of predictions against labels",
                                 description="CI (exact, all comparable pairs), MSE, Pearson, Spearman, r_m^2 "
@@ -244,8 +265,13 @@ def run_train(args) -> int:
 def run_cv(args) -> int:
     from pathlib import Path
 
+    import dataclasses
+
+    from genoscreen.affinity.cv import shift_partners, split_folds
     from genoscreen.affinity.data import load_inputs
+    from genoscreen.affinity.io.proteins import read_targets
     from genoscreen.affinity.io.truncations import write_truncations
+    from genoscreen.affinity.mutants import wild_types
     from genoscreen.common.io import atomic_path
 
     deadline = _deadline(args)
@@ -259,26 +285,33 @@ def run_cv(args) -> int:
     with atomic_path(errors) as errors_tmp:  # kept only with the results it belongs to
         data, _, _ = load_inputs(args.drugs, args.targets, args.pairs, config, errors_tmp, require_labels=True,
                                  columns=columns_of(args))
-        _cross_validate(args, config, data, out, deadline)
+        wild = None
+        if args.split == "mutant":
+            wild = wild_types(read_targets(args.targets))
+        data = dataclasses.replace(data, folds=split_folds(data, args.split, args.n_folds, config.seed, wild))
+        _cross_validate(args, config, data, out, deadline, shift_partners(data, wild) if wild else None)
         write_truncations(out / "truncated.tsv", data.truncated)
     _report_errors(errors)
     return 0
 
 
-def _cross_validate(args, config, data, out, deadline: float | None) -> None:
+def _cross_validate(args, config, data, out, deadline: float | None, partners=None) -> None:
     """`affinity cv` after its inputs are read: the folds, then the three result files."""
     import json
 
-    from genoscreen.affinity.cv import cross_validate, learning_curve
+    from genoscreen.affinity.cv import cross_validate, learning_curve, shift_metrics
     from genoscreen.affinity.fit import device_description
     from genoscreen.common.io import atomic_open
 
     start = time.time()
     table, details = cross_validate(
         config, data, folds=args.folds, inner_validation=args.inner_val, work_dir=out / "work",
-        deadline=deadline, monitor_every=args.monitor_every,
+        deadline=deadline, monitor_every=args.monitor_every, partners=partners,
     )
     wall = time.time() - start
+    shifts = shift_metrics(details) if partners is not None else None
+    for d in details:  # the per-pair shifts are summarised, not stored
+        d.pop("shift_measured", None), d.pop("shift_predicted", None)
     with atomic_open(out / "cv_metrics.tsv") as handle:
         table.to_csv(handle, sep="\t", index=False, float_format="%.6g")
     curve = learning_curve(details)
@@ -290,6 +323,9 @@ def _cross_validate(args, config, data, out, deadline: float | None) -> None:
         "config": config.to_dict(),
         "inputs": {"drugs": str(args.drugs), "targets": str(args.targets), "pairs": str(args.pairs)},
         "inner_validation": bool(args.inner_val),
+        "split": args.split,
+        **({"n_folds": args.n_folds} if args.split != "random" else {}),
+        **({"mutant_shifts": shifts} if shifts is not None else {}),
         "device": device_description(),
         "wall_s": round(wall, 1),
         "folds": details,
@@ -300,6 +336,9 @@ def _cross_validate(args, config, data, out, deadline: float | None) -> None:
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     mean, sd = table.iloc[-2], table.iloc[-1]
     print("CV " + "  ".join(f"{m} {mean[m]:.4f} ± {sd[m]:.4f}" for m in ("ci", "mse", "rm2", "aupr")))
+    if shifts is not None:
+        print("mutant shifts (predicted vs measured ΔpKd, held-out mutants): "
+              + "  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in shifts.items()))
 
 
 def run_predict(args) -> int:
@@ -309,6 +348,28 @@ def run_predict(args) -> int:
 
     predict.predict_pairs(args.model, args.drugs, args.targets, args.pairs, Path(args.out), errors=args.errors,
                           columns=columns_of(args))  # checks its outputs first; names the errors file if it lists any
+    return 0
+
+
+def run_mutants(args) -> int:
+    import csv
+    from pathlib import Path
+
+    from genoscreen.affinity.io.proteins import read_targets, write_targets
+    from genoscreen.affinity.mutants import STATUS_BUILT, build_mutants
+    from genoscreen.common.io import atomic_open, check_outputs
+
+    report = Path(args.report) if args.report else Path(f"{args.out}.mutants.tsv")
+    check_outputs({"--out": args.out, "--report": report}, {"--targets": args.targets})
+    targets, records = build_mutants(read_targets(args.targets))
+    with atomic_open(report, newline="") as handle:
+        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
+        writer.writerow(["target_id", "gene", "status", "offset"])
+        writer.writerows([r.target_id, r.gene, r.status, "" if r.offset is None else r.offset] for r in records)
+    write_targets(args.out, targets)
+    built = sum(r.status == STATUS_BUILT for r in records)
+    log.info("%d of %d mutant names rebuilt on their wild type; %d kept as in %s (listed in %s)", built,
+             len(records), len(records) - built, args.targets, report)
     return 0
 
 

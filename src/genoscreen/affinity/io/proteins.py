@@ -1,4 +1,5 @@
-"""Protein FASTA: the one reader of target sequences (`screen --targets`, panels, `affinity train|cv|predict`)."""
+"""Protein FASTA: the one reader of target sequences (`screen --targets`, panels, `affinity train|cv|predict`) and
+its writer (`affinity mutants`)."""
 
 from __future__ import annotations
 
@@ -69,3 +70,14 @@ def read_targets(fasta_path: str | Path) -> dict[str, str]:
             path, sum(odd.values()), len(odd), shown, "…" if len(odd) > 5 else "",
         )
     return targets
+
+
+def write_targets(path: str | Path, targets: dict[str, str], width: int = 60) -> Path:
+    """Write {id: sequence} as a protein FASTA (lines of `width` residues), atomically."""
+    from genoscreen.common.io import atomic_open
+
+    with atomic_open(path) as handle:
+        for ident, seq in targets.items():
+            handle.write(f">{ident}\n")
+            handle.writelines(seq[i : i + width] + "\n" for i in range(0, len(seq), width))
+    return Path(path)
