@@ -11,7 +11,7 @@ from genoscreen.cli.argtypes import non_negative_int, positive_float, positive_i
 
 # `genoscreen --help` lists the commands in this order: what a user runs, then the caller's stages and training,
 # then the steps the Snakemake workflow runs (a command missing here goes last).
-USER_COMMANDS = ("call", "screen", "affinity", "evaluate")
+USER_COMMANDS = ("call", "screen", "affinity", "evaluate", "consequences")
 TRAINING_COMMANDS = ("simulate-reads", "downsample", "train-caller", "calibrate-caller", "caller-card")
 PLUMBING_COMMANDS = ("make-examples", "call-variants", "postprocess", "demo-data", "report", "concat-vcfs",
                      "split-compounds", "merge-hits")
@@ -26,10 +26,12 @@ METAVARS = {
     "--workdir": "DIR", "--preset": "NAME", "--top-k": "K", "--seed": "N", "--threads": "N", "--epochs": "N",
     "--patience": "N", "--batch-size": "N", "--max-examples-per-epoch": "N", "--shard-size": "BP",
     "--read-length": "BP", "--fragment-mean": "BP", "--fragment-sd": "BP", "--edge": "BP", "--depth": "X",
-    "--coverage": "X",
+    "--coverage": "X", "--vcf": "VCF", "--annotation": "GFF",
 }
 
 EXAMPLES = {
+    "consequences": "genoscreen consequences --vcf NA12878.vcf.gz --ref hg38.fa --annotation genes.gff3 "
+                    "--out NA12878.proteins.tsv --fasta NA12878.mutants.fasta",
     "call": "genoscreen call --bam NA12878.bam --ref hg38.fa --regions chr20 --out NA12878.vcf.gz --threads 8",
     "screen": "genoscreen screen --model dta-davis --panel davis --compounds library.smi "
               "--top-k 100 --out hits.tsv",

@@ -1,0 +1,1 @@
+"""Protein consequences of called variants: gene annotation, HGVS p. descriptions, mutant proteins."""
