@@ -6,8 +6,10 @@ contig) form one haplotype per side and are applied together; every allele of an
 its own (a `0/1` SNV and a nearby `0/1` insertion give two mutant proteins, never one with both). For each
 haplotype and each transcript whose coding sequence it touches, the reference CDS (spliced from the reference
 FASTA, reverse-complemented on the minus strand) gets the haplotype's alleles, and both are translated by
-Biopython (standard code) through the first stop, reading on into the genomic sequence past the CDS end (up to
-`FLANK` bp; introns of a 3' UTR are not spliced out) so a frameshift or a lost stop finds its new stop.
+Biopython (standard code) through the first stop: the CDS and the codon after it (GTF's CDS lines leave the stop
+codon out); a frameshift or a lost stop reads on into the genomic sequence past the CDS end (up to `FLANK` bp;
+introns of a 3' UTR are not spliced out) to find its new stop. A CDS with no stop (an incomplete 3' end) gives a
+protein that ends with it.
 
 Not translated, and listed with the reason in the skipped table: alleles in no CDS (intronic, intergenic: not
 protein-changing), alleles that cross a CDS boundary (splice regions), transcripts whose reference CDS has a
@@ -145,7 +147,7 @@ class _Reference:
             else:
                 flank = _revcomp(self.fasta.fetch(t.contig, max(0, t.start - FLANK), t.start).upper())
                 coding = _revcomp(cds)
-            protein, stops = _translate(coding + flank)
+            protein, stops = _translate(coding + flank[:3])  # the stop codon, when the CDS lines exclude it (GTF)
             self._cache[t.id] = (cds, flank, protein, stops)
         return self._cache[t.id]
 
@@ -216,8 +218,10 @@ def haplotype_consequences(annotation: Annotation, fasta, haplotypes: list[Haplo
                 skipped += [(a.contig, a.pos, a.ref, a.alt, t.id, reason) for a in alleles]
                 continue
             coding = mutated if t.strand == "+" else _revcomp(mutated)
-            mutant, mutant_stops = _translate(coding + flank)
             frameshift = (len(mutated) - len(cds)) % 3 != 0
+            mutant, mutant_stops = _translate(coding + flank[:3])
+            if frameshift or (stops and not mutant_stops):  # a new frame or a lost stop: read on to the next stop
+                mutant, mutant_stops = _translate(coding + flank)
             kind, name = hgvs.describe(protein, mutant, frameshift, mutant_stops, stops)
             results.append(Consequence(hap.name, alleles, t, canonical[t.gene] is t, kind, name, mutant))
     return results, skipped
