@@ -138,3 +138,12 @@ def wild_types(targets: dict[str, str]) -> dict[str, str]:
         if name is not None and name.gene in targets and seq != targets[name.gene]:
             out[tid] = name.gene
     return out
+
+
+def gene_of(mutant_id: str) -> str | None:
+    """The wild type's name in a mutant target's id: `ABL1:p.Thr315Ile` (genoscreen consequences) or
+    `ABL1(T315I)` (Davis) -> "ABL1"; None for an id of neither form."""
+    if ":p." in mutant_id:
+        return mutant_id.split(":p.", 1)[0] or None
+    name = parse_mutant_name(mutant_id)
+    return name.gene if name is not None else None

@@ -30,6 +30,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     targets.add_argument("--targets", metavar="T.fasta", help="protein FASTA of the targets to screen")
     targets.add_argument("--panel", metavar="NAME",
                          help="a target panel the model carries (see `genoscreen affinity panels --model M`)")
+    p.add_argument("--mutants", metavar="FASTA",
+                   help="mutant targets (GENE:p.Thr315Ile from `genoscreen consequences`, or GENE(T315I)) whose wild "
+                        "types are in --targets: screened too, and OUT.shifts.tsv gets each compound's predicted "
+                        "change from wild type to mutant (delta; negative = affinity lost), ranked by |delta|")
     p.add_argument("--out", required=True, metavar="HITS",
                    help="output table: TSV, or Parquet when the name ends in .parquet; written only when complete")
     p.add_argument("--top-k", type=int, metavar="K",
@@ -83,7 +87,8 @@ def run_screen(args: argparse.Namespace) -> int:
     from genoscreen.screening.screen import screen
 
     screen(args.model, args.compounds, args.out, targets=args.targets, panel=args.panel, top_k=args.top_k,
-           min_affinity=args.min_affinity, allow_empty=args.allow_empty, columns=columns_of(args))
+           min_affinity=args.min_affinity, allow_empty=args.allow_empty, columns=columns_of(args),
+           mutants=args.mutants)
     return 0
 
 

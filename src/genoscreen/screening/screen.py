@@ -36,6 +36,7 @@ from genoscreen.affinity.io.compounds import DEFAULT_COLUMNS, Columns, read_comp
 from genoscreen.affinity.io.hits import HitWriter
 from genoscreen.affinity.featurize import standardize_smiles
 from genoscreen.affinity.io.proteins import read_targets
+from genoscreen.affinity.io.shifts import shift_table, write_shifts
 from genoscreen.affinity.io.truncations import truncation_path, truncations, write_truncations
 from genoscreen.common.errors import InputError
 from genoscreen.common.io import atomic_path, check_outputs
@@ -68,6 +69,7 @@ class ScreenSummary:
     truncated: int = 0
     errors_path: Path | None = None
     truncated_rows: list = field(default_factory=list)  # affinity.io.truncations rows (compounds)
+    kept_scores: np.ndarray | None = None  # [n_compounds, len(keep)]: every score of the `keep` targets
 
     @property
     def pairs_per_second(self) -> float:
@@ -122,6 +124,21 @@ class FullRanking:
         column = self.scores[:, j]
         order = np.argsort(-column, kind="stable")
         return order, column[order]
+
+
+class _Keeping:
+    """A collector that also copies every score of some of its block's targets into `kept` (columns by target)."""
+
+    def __init__(self, inner, columns: list[tuple[int, int]], kept: np.ndarray):
+        self.inner, self.columns, self.kept = inner, columns, kept  # columns: (column in block, column in kept)
+
+    def add(self, start: int, scores: np.ndarray) -> None:
+        self.inner.add(start, scores)
+        for j, k in self.columns:
+            self.kept[start : start + len(scores), k] = scores[:, j]
+
+    def ranked(self, j: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.inner.ranked(j)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -198,11 +215,13 @@ def block_width(n_compounds: int, n_targets: int, top_k: int | None, tile_target
 def screen_compounds(model, config, compound_ids: list[str], smiles: list[str], target_ids: list[str],
                      target_feats: np.ndarray, out: str | Path, *, top_k: int | None = None,
                      min_affinity: float | None = None, n_invalid: int = 0, tile: TileShape | None = None,
-                     score_memory: int = SCORE_MEMORY, devices: DeviceMesh | None = None) -> ScreenSummary:
+                     score_memory: int = SCORE_MEMORY, devices: DeviceMesh | None = None,
+                     keep: list[int] | None = None) -> ScreenSummary:
     """Score every compound × target and write `out` (TSV, or Parquet for *.parquet) sorted by target then rank.
 
     `target_feats` are target-branch encodings [n_targets, 96] (from `encode_targets` or a panel). `tile`,
     `score_memory` and `devices` default to the shapes for this backend, `SCORE_MEMORY` and every local device.
+    `keep`: indexes of targets whose every score (not only the top K) the summary returns as `kept_scores`.
     """
 
     if top_k is not None and top_k < 1:
@@ -227,8 +246,19 @@ def screen_compounds(model, config, compound_ids: list[str], smiles: list[str], 
     log.info("scoring %d compounds x %d targets in tiles of %d x %d on %d device(s), %d target(s) per block",
              n, n_targets, shape.compounds, shape.targets, devices.count, width)
 
+    keep = list(keep or [])
+    kept = np.zeros((n, len(keep)), np.float32) if keep else None
+    position = {j: i for i, j in enumerate(order)}  # target index -> its place in the sorted order
+    blocks_made = []
+
     def make_collector(n_block: int):
-        return TopK(n_block, merge_top_k) if merge_top_k else FullRanking(n, n_block)
+        inner = TopK(n_block, merge_top_k) if merge_top_k else FullRanking(n, n_block)
+        if not keep:
+            return inner
+        t0 = len(blocks_made) * width
+        blocks_made.append(t0)
+        columns = [(position[j] - t0, k) for k, j in enumerate(keep) if t0 <= position[j] < t0 + n_block]
+        return _Keeping(inner, columns, kept) if columns else inner
 
     ids = np.array(compound_ids, dtype=object)
     try:
@@ -249,33 +279,47 @@ def screen_compounds(model, config, compound_ids: list[str], smiles: list[str], 
                             time.perf_counter() - start_time, devices.count, len(truncated),
                             truncated_rows=truncations("compound", compound_ids,
                                                        {i: standardize_smiles(smiles[i]) for i in truncated},
-                                                       truncated, config.max_drug_len))
+                                                       truncated, config.max_drug_len),
+                            kept_scores=kept)
     return summary
 
 
 def screen(model_dir: str | Path, compounds: str | Path, out: str | Path, *, targets: str | Path | None = None,
            panel: str | None = None, top_k: int | None = None, min_affinity: float | None = None,
-           allow_empty: bool = False, columns: Columns = DEFAULT_COLUMNS) -> ScreenSummary:
+           allow_empty: bool = False, columns: Columns = DEFAULT_COLUMNS,
+           mutants: str | Path | None = None) -> ScreenSummary:
     """`genoscreen screen`: read and check every input, then score; invalid compounds go to `<out>.errors.tsv`.
     `model_dir`: a model folder or a shipped model's name ('dta-davis'). `columns`: where the compound file keeps
     ids and SMILES (see `Columns`). Returns the summary; the hits table is the file `out` (summary.out).
+
+    `mutants`: a FASTA of mutant targets (`GENE:p.Thr315Ile` from `genoscreen consequences`, or Davis' `ABL1(T315I)`)
+    whose wild types (GENE) are among `targets`: they are screened too, and `<out>.shifts.tsv` gets every compound's
+    predicted change from each wild type to its mutant (`affinity.io.shifts`).
 
     A compound file with no valid compound is an error, unless `allow_empty` (one chunk of a library in the
     workflow): then the hits table has only its header."""
     if (targets is None) == (panel is None):
         raise InputError("give exactly one of --targets T.fasta or --panel NAME")
+    if mutants is not None and targets is None:
+        raise InputError("--mutants needs the wild types as --targets T.fasta (a panel holds no sequences)")
     model_dir = find_model(model_dir)  # a folder, or a shipped model's name
     out = Path(out)
     errors_path = out.with_name(out.name + ".errors.tsv")
     truncated_path = truncation_path(out)
-    check_outputs({"--out": out, "its errors file": errors_path, "its truncation table": truncated_path},
-                  {"--model": model_files(model_dir), "--compounds": compounds, "--targets": targets})
+    shifts_path = Path(f"{out}.shifts.tsv") if mutants is not None else None
+    check_outputs({"--out": out, "its errors file": errors_path, "its truncation table": truncated_path,
+                   "its shift table": shifts_path},
+                  {"--model": model_files(model_dir), "--compounds": compounds, "--targets": targets,
+                   "--mutants": mutants})
     model, config = load_model(model_dir)
+    shift_pairs: list[tuple[str, str]] = []
     if panel is not None:
         loaded = panels.load_panel(model_dir, panel, panels.weights_digest(model))
         target_ids, target_feats, sequences = loaded.target_ids, loaded.encodings, None
     else:
         records = read_targets(targets)
+        if mutants is not None:
+            shift_pairs = _mutant_pairs(read_targets(mutants), records, mutants, targets)
         target_ids, sequences = list(records), list(records.values())
     # The errors file and the truncation table replace an earlier run's only together with the hits they belong to.
     with atomic_path(errors_path) as errors_tmp, atomic_path(truncated_path) as truncated_tmp:
@@ -290,8 +334,16 @@ def screen(model_dir: str | Path, compounds: str | Path, out: str | Path, *, tar
             return summary
         if sequences is not None:
             target_feats = encode_targets(model, config, sequences)
+        row = {t: j for j, t in enumerate(target_ids)}
+        keep = [row[w] for w, _ in shift_pairs] + [row[m] for _, m in shift_pairs]
         summary = screen_compounds(model, config, compound_ids, smiles, target_ids, target_feats, out, top_k=top_k,
-                                   min_affinity=min_affinity, n_invalid=n_invalid)
+                                   min_affinity=min_affinity, n_invalid=n_invalid, keep=keep)
+        if shift_pairs:
+            k = len(shift_pairs)
+            write_shifts(shifts_path, shift_table(compound_ids, shift_pairs, summary.kept_scores[:, :k],
+                                                  summary.kept_scores[:, k:]))
+            log.info("%d mutant(s) x %d compounds: predicted shifts from the wild types in %s", k,
+                     len(compound_ids), shifts_path)
         long_targets = [i for i, seq in enumerate(sequences or []) if len(seq) > config.max_target_len]
         write_truncations(truncated_tmp, summary.truncated_rows
                           + truncations("target", target_ids, sequences, long_targets, config.max_target_len),
@@ -299,3 +351,23 @@ def screen(model_dir: str | Path, compounds: str | Path, out: str | Path, *, tar
     summary.errors_path = errors_path
     log.info("%s", summary)
     return summary
+
+
+def _mutant_pairs(mutants: dict[str, str], records: dict[str, str], mutants_path, targets_path
+                  ) -> list[tuple[str, str]]:
+    """Add each mutant to `records` (the targets, in place) and return the (wild type, mutant) id pairs."""
+    from genoscreen.affinity.mutants import gene_of
+
+    pairs = []
+    for mutant_id, sequence in mutants.items():
+        wild = gene_of(mutant_id)
+        if wild is None:
+            raise InputError(f"{mutants_path}: {mutant_id}: not a mutant name; name mutants GENE:p.Thr315Ile "
+                             "(genoscreen consequences) or GENE(T315I)")
+        if wild not in records:
+            raise InputError(f"{mutants_path}: {mutant_id}: its wild type {wild} is not in {targets_path}; add it")
+        if mutant_id in records:
+            raise InputError(f"{mutants_path}: {mutant_id} is also a target of {targets_path}; give it once")
+        records[mutant_id] = sequence
+        pairs.append((wild, mutant_id))
+    return pairs

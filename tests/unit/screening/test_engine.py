@@ -246,3 +246,37 @@ def test_a_model_trained_on_smiles_as_typed_is_refused(tiny_model_dir, tmp_path)
     (old / "config.json").write_text(json.dumps(meta))
     with pytest.raises(InputError, match="trained on SMILES as typed.*retrain"):
         load_model(old)
+
+
+def test_mutant_shifts_are_the_difference_of_full_predictions(tiny_model_dir, tmp_path, capsys):
+    """`screen --mutants`: every compound's mutant − wild-type prediction, ranked by |delta| per mutant, equals the
+    two targets' own predictions (also with --top-k, which keeps only the best hits)."""
+    from genoscreen.cli import main
+    from genoscreen.affinity.io.shifts import SHIFT_COLUMNS
+    from screening_helpers import write_fasta, write_smi
+
+    wild = random_proteins(2, seed=9)
+    a, b = list(wild)
+    mutants = {f"{a}:p.Xaa10Trp": wild[a][:9] + "W" + wild[a][10:], f"{b}(K3R)": wild[b][:2] + "R" + wild[b][3:],
+               f"{a}:p.Xaa20del": wild[a][:19] + wild[a][20:]}
+    lib = write_smi(tmp_path / "lib.smi", SMILES[:9])
+    common = ["screen", "--model", str(tiny_model_dir), "--compounds", str(lib), "--targets",
+              str(write_fasta(tmp_path / "wt.fasta", wild)), "--mutants", str(write_fasta(tmp_path / "m.fasta", mutants))]
+    assert main([*common, "--out", str(tmp_path / "all.tsv")]) == 0
+    assert main([*common, "--top-k", "1", "--out", str(tmp_path / "top.tsv")]) == 0
+    hits = pd.read_csv(tmp_path / "all.tsv", sep="\t").set_index(["compound_id", "target_id"])["prediction"]
+    for name in ("all.tsv", "top.tsv"):
+        shifts = pd.read_csv(tmp_path / f"{name}.shifts.tsv", sep="\t")
+        assert tuple(shifts.columns) == SHIFT_COLUMNS and len(shifts) == 9 * 3
+        for r in shifts.itertuples():
+            assert r.wt_prediction == pytest.approx(hits[(r.compound_id, r.target_id)], abs=1e-5)
+            assert r.mutant_prediction == pytest.approx(hits[(r.compound_id, r.mutant_id)], abs=1e-5)
+            assert r.delta == pytest.approx(r.mutant_prediction - r.wt_prediction, abs=1e-5)
+        for _, g in shifts.groupby("mutant_id"):
+            assert g["rank"].tolist() == list(range(1, 10)) and g["delta"].abs().is_monotonic_decreasing
+        assert set(shifts["target_id"]) == {a, b}
+    capsys.readouterr()
+    bad = write_fasta(tmp_path / "bad.fasta", {"NOPE:p.Ala2Val": "MKVLE"})
+    assert main([*common[:-1], str(bad), "--out", str(tmp_path / "bad.tsv")]) == 2
+    err = capsys.readouterr().err
+    assert "its wild type NOPE is not in" in err and not (tmp_path / "bad.tsv").exists()
