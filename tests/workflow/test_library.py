@@ -335,6 +335,9 @@ def test_report_provenance_and_compounds_screened(tmp_path, capsys):
     assert f"{model} (weights.safetensors sha256:{digest})" in text and f"<td class=\"l\">{__version__}</td>" in text
     assert " UTC</td>" in text and "genoscreen report --hits lib=" in text
     assert "40 compounds screened (41 in" in text and "1 invalid and skipped) × 3 targets" in text
+    # the strongest compounds drawn (d4 best, at 5.40 on its first target), labelled with their best target
+    assert text.count("<svg") == 1
+    assert '<td class="l">d4</td><td class="l">K0</td><td class="l">CCCCCO</td><td class="">5.4000</td>' in text
     capsys.readouterr()
     assert main(["report", "--hits", f"lib={hits}", "--used-model", f"caller={tmp_path}", "--out",
                  str(tmp_path / "r2.html")]) == 2

@@ -238,6 +238,8 @@ def _screening_section(hits: dict, top_hits: int, targets_shown: int, libraries:
         axes[1].set_title("Compounds by their strongest target")
         axes[1].tick_params(axis="y", labelsize=7)
         parts.append(_png(fig))
+        if name in libraries:
+            parts.append(_structures(table, libraries[name], top_hits))
         best = table.groupby("target_id")["prediction"].max().sort_values(ascending=False)
         parts.append(f"<p>Top {top_hits} compounds for the {min(targets_shown, len(best))} targets with the strongest "
                      "predicted binder:</p><div class=\"grid\">")
@@ -249,6 +251,34 @@ def _screening_section(hits: dict, top_hits: int, targets_shown: int, libraries:
                          + "</div>")
         parts.append("</div>")
     return "\n".join(parts)
+
+
+def _structures(table, library: str | Path, n: int) -> str:
+    """The `n` compounds with the strongest best prediction, drawn by RDKit from their standardised SMILES (the
+    form the model read), each labelled with its best target and prediction."""
+    from rdkit import Chem
+    from rdkit.Chem import Draw
+
+    from genoscreen.affinity.featurize import standardize_smiles
+    from genoscreen.affinity.io.compounds import load_compounds
+
+    best = table.loc[table.groupby("compound_id")["prediction"].idxmax()].sort_values("prediction", ascending=False)
+    ids, smiles, _ = load_compounds(library, allow_empty=True)
+    by_id = dict(zip(ids, smiles))
+    mols, legends, rows = [], [], []
+    for r in best.head(n).itertuples():
+        standard = standardize_smiles(by_id[r.compound_id]) if r.compound_id in by_id else None
+        mol = Chem.MolFromSmiles(standard) if standard else None
+        if mol is not None:
+            mols.append(mol)
+            legends.append(f"{r.compound_id}: {r.target_id} {r.prediction:.2f}")
+            rows.append([len(rows) + 1, r.compound_id, r.target_id, standard, float(r.prediction)])
+    if not mols:
+        return ""
+    svg = Draw.MolsToGridImage(mols, molsPerRow=5, subImgSize=(220, 180), legends=legends, useSVG=True)
+    return (f"<p>The {len(mols)} compounds with the strongest predicted binding, each with its best target and "
+            f"prediction (structures as the model read them: standardised SMILES):</p><div>{svg}</div>"
+            + _table(["", "compound", "best target", "standardised SMILES", "prediction"], rows, left=4))
 
 
 def build_report(
