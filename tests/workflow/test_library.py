@@ -301,7 +301,12 @@ def test_report_html(tmp_path):
     text = out.read_text()
     assert "m/caller" in text
     assert "Accuracy against the truth" in text and "0.9470" in text and "Top 10 compounds" in text
-    assert text.count("<img") == 3
+    assert text.count("<img") == 4  # calls, F1, QC, screening
+    assert "Call QC" in text and "Ti/Tv" in text
+    from genoscreen.variants.tools.bcftools import stats
+
+    qc = stats(vcf)  # one transition, one 1 bp insertion
+    assert (qc["snps"], qc["indels"], qc["ts"], qc["tv"], qc["indel_lengths"]) == (1, 1, 1, 0, {1: 1})
     assert accuracy_lines({"a": evaluation})[1].startswith("a INDEL precision 1.0000 recall 0.7500 F1 0.8570")
     evaluation.write_text("{}")
     with pytest.raises(InputError, match="no SNP/INDEL metrics"):

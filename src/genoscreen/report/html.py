@@ -14,6 +14,8 @@ import json
 import logging
 from pathlib import Path
 
+import numpy as np
+
 from genoscreen import __version__
 
 from genoscreen.affinity.io.hits import read_hits
@@ -132,6 +134,75 @@ def _table(columns: list[str], rows: list[list], left: int = 1) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
+def genotype_qc(vcf: str | Path) -> dict[str, list]:
+    """GQ and DP of the PASS non-reference genotypes of a sample's VCF (its first sample), and the alt allele
+    fraction (AD) of its hets."""
+    import pysam
+
+    out = {"GQ": [], "DP": [], "VAF": []}
+    with pysam.VariantFile(str(vcf)) as vf:
+        sample = next(iter(vf.header.samples), None)
+        if sample is None:
+            return out
+        for rec in vf:
+            if list(rec.filter.keys()) not in ([], ["PASS"]):
+                continue
+            call = rec.samples[sample]
+            gt = [a for a in (call.get("GT") or ()) if a is not None]
+            if not any(gt):
+                continue
+            for key in ("GQ", "DP"):
+                if key in call and call[key] is not None:
+                    out[key].append(call[key])
+            ad = call.get("AD") if "AD" in call else None
+            if len(set(gt)) > 1 and ad and None not in ad and sum(ad) > 0:
+                out["VAF"].append(1 - ad[0] / sum(ad))
+    return out
+
+
+def _qc_section(vcfs: dict) -> str:
+    """Per-sample QC: bcftools stats (Ti/Tv, SNPs, indels, indel lengths) and the GQ / DP / het VAF distributions."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from genoscreen.variants.tools import ToolError
+    from genoscreen.variants.tools.bcftools import stats
+
+    parts = ["<h2>Call QC</h2>"]
+    try:
+        summary = {sample: stats(path) for sample, path in vcfs.items()}
+    except ToolError as err:  # bcftools missing or failing: the rest of the report stands
+        return "\n".join(parts + [f'<p class="note">No bcftools stats: {html.escape(str(err))}</p>'])
+    genotypes = {sample: genotype_qc(path) for sample, path in vcfs.items()}
+
+    def median(values):
+        return float(np.median(values)) if values else float("nan")
+
+    parts.append(_table(
+        ["sample", "SNPs", "indels", "Ti/Tv", "median GQ", "median DP", "median het VAF"],
+        [[s, q["snps"], q["indels"], q["tstv"], median(genotypes[s]["GQ"]), median(genotypes[s]["DP"]),
+          median(genotypes[s]["VAF"])] for s, q in summary.items()]))
+    parts.append('<p class="note">PASS calls; Ti/Tv and counts from <code>bcftools stats -f PASS,.</code> (a human '
+                 "genome's SNPs give about 2.0-2.1 genome-wide, 3.0 in exomes; random errors 0.5); GQ, DP and the "
+                 "alt fraction of hets (AD) from the samples' genotypes.</p>")
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3))
+    for s, q in summary.items():
+        lengths = sorted(q["indel_lengths"].items())
+        axes[0].plot([k for k, _ in lengths], [v for _, v in lengths], "o-", ms=3, label=s)
+        axes[1].hist(genotypes[s]["GQ"], bins=np.arange(0, 101, 5), histtype="step", label=s)
+        axes[2].hist(genotypes[s]["VAF"], bins=np.linspace(0, 1, 21), histtype="step", label=s)
+    for ax, (x, title) in zip(axes, (("indel length (deletions < 0)", "Indel lengths"), ("GQ", "Genotype quality"),
+                                     ("alt allele fraction", "Het allele balance"))):
+        ax.set_xlabel(x)
+        ax.set_title(title)
+    axes[0].set_ylabel("calls")
+    axes[2].legend(frameon=False, fontsize=7)
+    parts.append(_png(fig))
+    return "\n".join(parts)
+
+
 def _variants_section(vcfs: dict, evaluations: dict) -> str:
     import matplotlib
 
@@ -173,8 +244,12 @@ def _variants_section(vcfs: dict, evaluations: dict) -> str:
             ax.bar([i + (j - 0.5) * width for i in range(len(samples))], values, width, label=vtype,
                    color=("#4477aa", "#ee6677")[j])
         ax.set_xticks(range(len(samples)), samples)
-        ax.set_ylim(0, 1.05)
-        ax.set_ylabel("F1")
+        # -log10(1 - F1): 0.9, 0.99 and 0.999 are equally spaced, so 0.96 and 0.99 look different
+        ax.set_yscale("function", functions=(lambda f: -np.log10(np.clip(1 - f, 1e-4, 1)),
+                                             lambda y: 1 - 10.0 ** (-y)))
+        ax.set_ylim(0, 0.9999)
+        ax.set_yticks([0.5, 0.9, 0.96, 0.99, 0.999], ["0.5", "0.9", "0.96", "0.99", "0.999"])
+        ax.set_ylabel("F1 (scale: -log10(1 - F1))")
         ax.set_title("F1 per sample")
         ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1, 1))
         parts.append(_png(fig))
@@ -315,6 +390,7 @@ def build_report(
         body.append("<p><b>Accuracy against the truth, inside each sample's confident BED:</b><br>" + "<br>".join(html.escape(l) for l in accuracy_lines(evaluations)) + "</p>")
     if vcfs:
         body.append(_variants_section(vcfs, evaluations))
+        body.append(_qc_section(vcfs))
     if hits:
         body.append(_screening_section(hits, top_hits, targets_shown, dict(libraries or {}), dict(compound_errors or {})))
     if not (vcfs or hits):
