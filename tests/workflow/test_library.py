@@ -53,6 +53,31 @@ def test_demo_is_deterministic_and_consistent(demo, tmp_path):
         assert bam.check_index()
 
 
+def test_demo_gene_and_its_gatekeeper_mutation(demo, tmp_path):
+    """The demo's kinase gene: its annotation translates to its protein, and the first sample's truth holds the one
+    gatekeeper change in it, which `genoscreen consequences` names p.Thr90Ile (every simulated coding variant of the
+    demo gets its HGVS p.)."""
+    import pandas as pd
+
+    from genoscreen.affinity.io.proteins import read_targets
+    from genoscreen.consequences.proteins import consequences
+    from genoscreen.demo.genome import GATEKEEPER_CODON, GENE
+
+    out, _ = demo
+    protein = read_targets(out / "kinase_targets.fasta")[GENE]
+    assert protein[0] == "M" and protein[GATEKEEPER_CODON - 1] == "T"
+    counts = consequences(out / "s1.truth.vcf.gz", out / "genome.fa", out / "genes.gff3", tmp_path / "p.tsv",
+                          fasta_out=tmp_path / "m.fasta")
+    table = pd.read_csv(tmp_path / "p.tsv", sep="\t")
+    assert table[["gene", "hgvs_p", "consequence"]].values.tolist() == [[GENE, f"p.Thr{GATEKEEPER_CODON}Ile",
+                                                                         "missense"]]
+    mutant = read_targets(tmp_path / "m.fasta")[f"{GENE}:p.Thr{GATEKEEPER_CODON}Ile"]
+    assert mutant == protein[: GATEKEEPER_CODON - 1] + "I" + protein[GATEKEEPER_CODON:]
+    with pysam.VariantFile(str(out / "s1.truth.vcf.gz")) as vcf:
+        alleles = sum(sum(1 for a in r.samples[0]["GT"] if a) for r in vcf)  # phased: a 1|1 allele on both sides
+    assert counts["skipped"] == alleles - 1  # every other truth allele lies outside the gene
+
+
 def test_demo_reads_carry_the_truth(demo):
     """Every truth SNP is seen in the reads at about the genotype's allele fraction."""
     out, _ = demo
@@ -497,3 +522,26 @@ def test_split_accepts_every_extension_screen_reads(tmp_path, name):
     assert split_library(lib, outs) == [2, 2]
     whole, _, _ = load_compounds(lib)
     assert [i for out in outs for i in load_compounds(out)[0]] == whole == ["m0", "m1", "m2", "m3"]
+
+
+def test_report_variant_screen_section(tmp_path):
+    """Per sample: the protein changes, and per mutant the compounds it is predicted to lose most (losses first)."""
+    from genoscreen.affinity.io.shifts import shift_table, write_shifts
+    from genoscreen.report import build_report
+
+    proteins = tmp_path / "a.proteins.tsv"
+    proteins.write_text("sample\thaplotype\tcontig\tpos\tref\talt\tgene\ttranscript\tcanonical\tconsequence\thgvs_p\t"
+                        "protein_length\tmutant_id\n"
+                        "a\tunphased\tc1\t1390\tC\tT\tK1\ttx\t1\tmissense\tp.Thr90Ile\t160\tK1:p.Thr90Ile\n")
+    import numpy as np
+
+    table = shift_table(["d1", "d2", "d3"], [("K1", "K1:p.Thr90Ile")], np.array([[7.0], [6.0], [5.0]]),
+                        np.array([[5.5], [6.2], [5.0]]))
+    write_shifts(tmp_path / "a.shifts.tsv", table)
+    none = tmp_path / "b.proteins.tsv"
+    none.write_text(proteins.read_text().splitlines()[0] + "\n")
+    text = build_report(tmp_path / "r.html", proteins={"a": proteins, "b": none},
+                        shifts=[("a", tmp_path / "a.shifts.tsv")]).read_text()
+    assert "Variant-aware screening" in text and "<td class=\"l\">p.Thr90Ile</td>" in text
+    assert "a carries K1:p.Thr90Ile</b>: the largest predicted loss of affinity is for d1 (delta -1.50" in text
+    assert "No called variant changes a protein of the annotation." in text  # sample b

@@ -140,6 +140,31 @@ def test_demo_reports_its_accuracy(demo_run):
         assert snp["type"] == "SNP" and snp["f1"] >= 0.9, snp
 
 
+def test_demo_screens_its_samples_protein_changes(demo_run):
+    """variant_screen: demo-a's called gatekeeper SNV of the demo kinase becomes DEMOK1:p.Thr90Ile, screened with
+    its wild type against the library; demo-b carries no change in the gene; the report says so per sample."""
+    import pandas as pd
+
+    from genoscreen.demo.compounds import KINASE_INHIBITORS
+
+    work, _ = demo_run
+    vs = work / "results" / "variant_screen"
+    proteins = pd.read_csv(vs / "demo-a.proteins.tsv", sep="\t")
+    if _has_model(CALLER):  # a tiny caller trained in a minute may miss it
+        assert "DEMOK1:p.Thr90Ile" in set(proteins["mutant_id"].dropna())
+    assert pd.read_csv(vs / "demo-b.proteins.tsv", sep="\t").empty
+    shifts = pd.read_csv(vs / "demo-a.kinase_inhibitors.hits.tsv.shifts.tsv", sep="\t")
+    if _has_model(CALLER):
+        assert set(shifts["mutant_id"]) == {"DEMOK1:p.Thr90Ile"} and len(shifts) == len(KINASE_INHIBITORS)
+        assert (shifts["delta"] == shifts["mutant_prediction"] - shifts["wt_prediction"]).all() or \
+            (shifts["delta"] - (shifts["mutant_prediction"] - shifts["wt_prediction"])).abs().max() < 1e-5
+    assert pd.read_csv(vs / "demo-b.kinase_inhibitors.hits.tsv.shifts.tsv", sep="\t").empty
+    report = (work / "results" / "report.html").read_text()
+    assert "Variant-aware screening" in report
+    if _has_model(CALLER):
+        assert "demo-a carries DEMOK1:p.Thr90Ile" in report
+
+
 def test_demo_hits_table_shape(demo_run):
     import pandas as pd
 

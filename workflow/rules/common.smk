@@ -57,8 +57,19 @@ def final_outputs():
         outputs += expand(results("variants/{sample}.g.vcf.gz.tbi"), sample=SAMPLES)
     outputs += expand(results("variants/{sample}.eval.json"), sample=samples_with_truth())
     outputs += expand(results("screening/{name}.hits.tsv"), name=LIBRARIES)
+    outputs += variant_screen_outputs()["shifts"]
     outputs.append(results("report.html"))
     return outputs
+
+
+def variant_screen_outputs():
+    """The variant-aware screen's tables ({"proteins": per sample, "shifts": per sample and library}), when the
+    config's variant_screen.annotation turns it on."""
+    if not config["variant_screen"]["annotation"] or not SAMPLES:
+        return {"proteins": [], "shifts": []}
+    return {"proteins": expand(results("variant_screen/{sample}.proteins.tsv"), sample=SAMPLES),
+            "shifts": expand(results("variant_screen/{sample}.{name}.hits.tsv.shifts.tsv"), sample=SAMPLES,
+                             name=LIBRARIES)}
 
 
 def print_accuracy():
@@ -101,6 +112,8 @@ def report_args(wildcards, input):
     args += [f"--hits {n}={p}" for n, p in zip(LIBRARIES, input.hits)]
     args += [shlex.quote(f"--library={n}={p}") for n, p in LIBRARIES.items()]
     args += [f"--compound-errors {n}={p}" for n, p in zip(LIBRARIES, input.errors)]
+    args += [f"--proteins {s}={p}" for s, p in zip(SAMPLES, input.proteins)]
+    args += [f"--shifts {s}={p}" for s, p in zip([s for s in SAMPLES for _ in LIBRARIES], input.shifts)]
     about = {"results": RESULTS, "reference": REF}
     if SAMPLES:
         args.append(shlex.quote(f"--used-model=caller={config['variants']['model']}"))

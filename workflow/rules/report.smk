@@ -7,6 +7,8 @@ rule report:
         evaluations=expand(results("variants/{sample}.eval.json"), sample=samples_with_truth()),
         hits=expand(results("screening/{name}.hits.tsv"), name=LIBRARIES),
         errors=expand(results("screening/{name}.errors.tsv"), name=LIBRARIES),
+        proteins=variant_screen_outputs()["proteins"],
+        shifts=variant_screen_outputs()["shifts"],
     output:
         results("report.html"),
     params:

@@ -51,6 +51,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="the compound library of hits table NAME, to report how many compounds were screened (repeat)")
     p.add_argument("--compound-errors", type=_key_value, action="append", default=[], metavar="NAME=TSV",
                    help="the invalid compounds of hits table NAME (merge-hits --errors), subtracted (repeat)")
+    p.add_argument("--proteins", type=_key_value, action="append", default=[], metavar="SAMPLE=TSV",
+                   help="`genoscreen consequences` table of a sample (repeat)")
+    p.add_argument("--shifts", type=_key_value, action="append", default=[], metavar="SAMPLE=TSV",
+                   help="`screen --mutants` shift table of a sample (repeat, also for several libraries)")
     p.add_argument("--command", dest="made_by", metavar="TEXT",
                    help="the command that made the results, shown with the version and date (default: this one)")
     p.add_argument("--out", required=True, metavar="HTML", help="output HTML file")
@@ -114,7 +118,8 @@ def _report(args: argparse.Namespace) -> int:
 
     check_outputs({"--out": args.out}, {flag: [path for _, path in pairs] for flag, pairs in
                                         (("--vcf", args.vcf), ("--evaluation", args.evaluation), ("--hits", args.hits),
-                                         ("--library", args.library), ("--compound-errors", args.compound_errors))})
+                                         ("--library", args.library), ("--compound-errors", args.compound_errors),
+                                         ("--proteins", args.proteins), ("--shifts", args.shifts))})
     build_report(
         args.out,
         vcfs=dict(args.vcf),
@@ -127,6 +132,8 @@ def _report(args: argparse.Namespace) -> int:
         models=dict(args.used_model),
         libraries=dict(args.library),
         compound_errors=dict(args.compound_errors),
+        proteins=dict(args.proteins),
+        shifts=list(args.shifts),
         command=args.made_by or command_line(getattr(args, "argv", ["report"])),
     )
     return 0

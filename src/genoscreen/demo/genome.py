@@ -3,6 +3,11 @@
 Everything is generated from a seed with numpy, aligned with mappy (the minimap2 binding) and written with pysam,
 so the demo needs no external binary. The truth VCF holds every variant the reads carry, normalised
 (left-aligned, one allele per record), so `genoscreen evaluate` can score the demo's own calls.
+
+The first contig carries a made-up protein kinase gene, DEMOK1 (two exons, plus strand; `genes.gff3`, its protein
+in `kinase_targets.fasta`), and the first sample a heterozygous C>T in the second base of codon
+`GATEKEEPER_CODON`, ACC (Thr) -> ATC (Ile): a gatekeeper mutation, as ABL1 p.Thr315Ile is imatinib's. No other
+variant is simulated in the gene, so the variant-aware screen of the demo shows that one change end to end.
 """
 
 from __future__ import annotations
@@ -44,7 +49,8 @@ class DemoSpec:
         """Every file `generate` writes, indexes included."""
         out = Path(out)
         files = {"reference": out / "genome.fa", "reference.fai": out / "genome.fa.fai",
-                 "compounds": out / "kinase_inhibitors.smi"}
+                 "compounds": out / "kinase_inhibitors.smi", "annotation": out / "genes.gff3",
+                 "targets": out / "kinase_targets.fasta"}
         for sample in self.samples:
             files[f"{sample}.bam"] = out / f"{sample}.bam"
             files[f"{sample}.bai"] = out / f"{sample}.bam.bai"
@@ -61,6 +67,73 @@ class Variant:
     ref: str
     alt: str
     genotype: tuple[int, int]  # alt copies on haplotype 0 and 1
+
+
+GENE = "DEMOK1"
+GENE_LENGTH = 160  # residues, the stop not counted
+GATEKEEPER_CODON = 90  # Thr; exon 1 holds codons 1-60
+_EXON1_CODONS = 60
+_INTRON = "GTAAGTACTTTCTATCTTATTATCTTTCTCTACTGTGCTTTATTTCTCTTCTCTTTCCCATTAATTTCTTTATGTTTCTAAATAGTTTTCCTTTTATATTTCTTCTTTTCTTCCATTTCAG"
+# one codon per residue (no stop among them)
+_CODON = {"A": "GCT", "R": "CGT", "N": "AAC", "D": "GAC", "C": "TGC", "Q": "CAG", "E": "GAA", "G": "GGT", "H": "CAC",
+          "I": "ATC", "L": "CTG", "K": "AAG", "M": "ATG", "F": "TTC", "P": "CCG", "S": "TCC", "T": "ACC", "W": "TGG",
+          "Y": "TAC", "V": "GTG"}
+
+
+@dataclasses.dataclass(frozen=True)
+class DemoGene:
+    """DEMOK1 on `contig`: CDS exons as 0-based half-open intervals, its protein and the gatekeeper SNV."""
+
+    contig: str
+    exons: tuple[tuple[int, int], tuple[int, int]]
+    protein: str
+
+    @property
+    def span(self) -> tuple[int, int]:
+        return self.exons[0][0], self.exons[1][1]
+
+    def gatekeeper(self) -> "Variant":
+        """The first sample's het C>T at the second base of codon GATEKEEPER_CODON (ACC -> ATC, Thr -> Ile)."""
+        offset = 3 * (GATEKEEPER_CODON - 1) + 1 - 3 * _EXON1_CODONS
+        return Variant(self.contig, self.exons[1][0] + offset, "C", "T", (0, 1))
+
+
+def plant_gene(spec: DemoSpec, genome: dict[str, bytes]) -> DemoGene:
+    """Write DEMOK1 into the first contig (after the no-variant edge): a seeded protein, Thr at the gatekeeper."""
+    rng = np.random.default_rng([spec.seed, 1_000])
+    residues = np.array(list("ARNDCQEGHILKFPSTWYV"))
+    protein = "M" + "".join(rng.choice(residues, GENE_LENGTH - 1))
+    protein = protein[: GATEKEEPER_CODON - 1] + "T" + protein[GATEKEEPER_CODON:]
+    coding = "".join(_CODON[a] for a in protein) + "TAA"
+    contig = spec.contigs[0][0]
+    start = spec.edge + 600
+    exon1 = coding[: 3 * _EXON1_CODONS]
+    exon2 = coding[3 * _EXON1_CODONS :]
+    seq = bytearray(genome[contig])
+    layout = exon1 + _INTRON + exon2
+    if start + len(layout) > len(seq) - spec.edge:
+        raise ValueError(f"demo contig {contig} is too short for the demo gene")
+    seq[start : start + len(layout)] = layout.encode()
+    genome[contig] = bytes(seq)
+    second = start + len(exon1) + len(_INTRON)
+    return DemoGene(contig, ((start, start + len(exon1)), (second, second + len(exon2))), protein)
+
+
+def _write_gene(gene: DemoGene, annotation: Path, targets: Path) -> None:
+    (s1, e1), (s2, e2) = gene.exons
+    rows = [("gene", gene.span[0] + 1, gene.span[1], f"ID=gene-{GENE};Name={GENE}", "."),
+            ("mRNA", gene.span[0] + 1, gene.span[1], f"ID=tx-{GENE};Parent=gene-{GENE}", ".")]
+    for s, e in gene.exons:
+        rows.append(("exon", s + 1, e, f"Parent=tx-{GENE}", "."))
+    rows += [("CDS", s1 + 1, e1, f"ID=cds-{GENE};Parent=tx-{GENE}", "0"),
+             ("CDS", s2 + 1, e2, f"ID=cds-{GENE};Parent=tx-{GENE}", str((3 - (e1 - s1) % 3) % 3))]
+    with atomic_path(annotation) as tmp:
+        tmp.write_text("##gff-version 3\n" + "".join(
+            f"{gene.contig}\tgenoscreen-demo\t{kind}\t{s}\t{e}\t.\t+\t{phase}\t{attrs}\n"
+            for kind, s, e, attrs, phase in rows))
+    from genoscreen.affinity.io.proteins import write_targets
+
+    write_targets(targets, {GENE: gene.protein})
 
 
 def random_genome(spec: DemoSpec, rng: np.random.Generator) -> dict[str, bytes]:
@@ -313,12 +386,19 @@ def generate(out: str | Path, spec: DemoSpec = DemoSpec()) -> dict:
     files = spec.paths(out)
     rng = np.random.default_rng(spec.seed)
     genome = random_genome(spec, rng)
+    gene = plant_gene(spec, genome)
     _write_reference(genome, files["reference"])
+    _write_gene(gene, files["annotation"], files["targets"])
     write_compounds(files["compounds"])
     summary = {"files": {k: str(v) for k, v in files.items()}, "samples": {}}
     for i, sample in enumerate(spec.samples):
         sample_rng = np.random.default_rng([spec.seed, i + 1])
-        variants = random_variants(spec, genome, sample_rng)
+        near = (gene.span[0] - 60, gene.span[1] + 60)
+        variants = [v for v in random_variants(spec, genome, sample_rng)
+                    if v.contig != gene.contig or not near[0] <= v.pos < near[1]]
+        if i == 0:
+            order = [name for name, _ in spec.contigs]
+            variants = sorted(variants + [gene.gatekeeper()], key=lambda v: (order.index(v.contig), v.pos))
         haps = haplotypes(genome, variants)
         counts = _write_bam(spec, files["reference"], simulate_pairs(spec, haps, sample_rng), sample, files[f"{sample}.bam"])
         _write_truth(spec, variants, sample, files[f"{sample}.truth"])

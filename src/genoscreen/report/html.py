@@ -356,6 +356,50 @@ def _structures(table, library: str | Path, n: int) -> str:
             + _table(["", "compound", "best target", "standardised SMILES", "prediction"], rows, left=4))
 
 
+def _variant_screen_section(proteins: dict, shifts: list, top: int) -> str:
+    """Per sample: its protein-changing variants, and for each mutant the compounds whose predicted affinity it
+    changes most (losses first)."""
+    import pandas as pd
+
+    from genoscreen.affinity.io.shifts import read_shifts
+
+    parts = ["<h2>Variant-aware screening</h2>",
+             '<p class="note">Each sample\'s called variants that change a protein of the annotation (<code>genoscreen '
+             "consequences</code>), screened as mutant targets beside their wild types (<code>genoscreen screen "
+             "--mutants</code>): delta = prediction(mutant) − prediction(wild type), negative when the mutation is "
+             "predicted to lose affinity. Unphased variants are each applied on their own.</p>"]
+    by_sample: dict[str, list] = {}
+    for sample, path in shifts:
+        by_sample.setdefault(sample, []).append(read_shifts(path))
+    for sample in dict.fromkeys([*proteins, *by_sample]):
+        parts.append(f"<h3>{html.escape(sample)}</h3>")
+        if sample in proteins:
+            table = pd.read_csv(proteins[sample], sep="\t", dtype=str, keep_default_na=False)
+            changing = table[table["consequence"] != "synonymous"]
+            if changing.empty:
+                parts.append("<p>No called variant changes a protein of the annotation.</p>")
+            else:
+                parts.append(_table(["gene", "change", "consequence", "variant", "haplotype"], [
+                    [r.gene, r.hgvs_p, r.consequence, f"{r.contig}:{r.pos} {r.ref}>{r.alt}", r.haplotype]
+                    for r in changing.itertuples()], left=5))
+        frames = [f for f in by_sample.get(sample, []) if not f.empty]
+        if not frames:
+            continue
+        merged = pd.concat(frames, ignore_index=True)
+        for mutant, group in merged.groupby("mutant_id", sort=True):
+            losses = group.sort_values("delta").head(top)
+            wild = group["target_id"].iloc[0]
+            worst = losses.iloc[0]
+            parts.append(f"<p><b>{html.escape(sample)} carries {html.escape(mutant)}</b>: the largest predicted "
+                         f"loss of affinity is for {html.escape(str(worst.compound_id))} (delta {worst.delta:+.2f}: "
+                         f"{worst.wt_prediction:.2f} on {html.escape(wild)}, {worst.mutant_prediction:.2f} on the "
+                         "mutant).</p>")
+            parts.append(_table(["compound", "wild type", "mutant", "delta"], [
+                [r.compound_id, float(r.wt_prediction), float(r.mutant_prediction), float(r.delta)]
+                for r in losses.itertuples()]))
+    return "\n".join(parts)
+
+
 def build_report(
     out: str | Path,
     *,
@@ -370,13 +414,16 @@ def build_report(
     libraries: dict[str, str | Path] | None = None,
     compound_errors: dict[str, str | Path] | None = None,
     command: str | None = None,
+    proteins: dict[str, str | Path] | None = None,
+    shifts: list[tuple[str, str | Path]] | None = None,
 ) -> Path:
     """Write the HTML report to `out` from the given per-sample VCFs, evaluation JSONs and hits tables.
 
     Shown first, so every figure has its context: the provenance (genoscreen version, date, `command`, each of
     `models` by folder and weights digest) and `about`, what the run used (reference, panel, shards). `libraries`
     (and their `compound_errors` files), by hits name, give the number of compounds actually screened, which the
-    top-K hits tables do not show.
+    top-K hits tables do not show. `proteins` (sample: `genoscreen consequences` table) and `shifts` ((sample,
+    `screen --mutants` shift table) pairs) add the variant-aware screening section.
     """
     vcfs, evaluations, hits = dict(vcfs or {}), dict(evaluations or {}), dict(hits or {})
     body = [f"<h1>{html.escape(title)}</h1>"]
@@ -393,6 +440,8 @@ def build_report(
         body.append(_qc_section(vcfs))
     if hits:
         body.append(_screening_section(hits, top_hits, targets_shown, dict(libraries or {}), dict(compound_errors or {})))
+    if proteins or shifts:
+        body.append(_variant_screen_section(dict(proteins or {}), list(shifts or []), top_hits))
     if not (vcfs or hits):
         body.append("<p>No variant calls or screening hits were given.</p>")
     page = (f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"

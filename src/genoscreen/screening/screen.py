@@ -319,7 +319,7 @@ def screen(model_dir: str | Path, compounds: str | Path, out: str | Path, *, tar
     else:
         records = read_targets(targets)
         if mutants is not None:
-            shift_pairs = _mutant_pairs(read_targets(mutants), records, mutants, targets)
+            shift_pairs = _mutant_pairs(read_targets(mutants, allow_empty=True), records, mutants, targets)
         target_ids, sequences = list(records), list(records.values())
     # The errors file and the truncation table replace an earlier run's only together with the hits they belong to.
     with atomic_path(errors_path) as errors_tmp, atomic_path(truncated_path) as truncated_tmp:
@@ -329,6 +329,8 @@ def screen(model_dir: str | Path, compounds: str | Path, out: str | Path, *, tar
             with HitWriter(out):
                 pass
             write_truncations(truncated_tmp, [], truncated_path)
+            if shifts_path is not None:
+                write_shifts(shifts_path, shift_table([], [], np.zeros((0, 0)), np.zeros((0, 0))))
             summary = ScreenSummary(out, n_invalid, n_invalid, len(target_ids), 0, 0, 0.0, errors_path=errors_path)
             log.warning("%s: no valid compound; wrote a hits table with no rows (--allow-empty)", compounds)
             return summary
@@ -338,10 +340,10 @@ def screen(model_dir: str | Path, compounds: str | Path, out: str | Path, *, tar
         keep = [row[w] for w, _ in shift_pairs] + [row[m] for _, m in shift_pairs]
         summary = screen_compounds(model, config, compound_ids, smiles, target_ids, target_feats, out, top_k=top_k,
                                    min_affinity=min_affinity, n_invalid=n_invalid, keep=keep)
-        if shift_pairs:
+        if mutants is not None:
             k = len(shift_pairs)
-            write_shifts(shifts_path, shift_table(compound_ids, shift_pairs, summary.kept_scores[:, :k],
-                                                  summary.kept_scores[:, k:]))
+            kept = summary.kept_scores if k else np.zeros((len(compound_ids), 0), np.float32)
+            write_shifts(shifts_path, shift_table(compound_ids, shift_pairs, kept[:, :k], kept[:, k:]))
             log.info("%d mutant(s) x %d compounds: predicted shifts from the wild types in %s", k,
                      len(compound_ids), shifts_path)
         long_targets = [i for i, seq in enumerate(sequences or []) if len(seq) > config.max_target_len]
@@ -355,19 +357,25 @@ def screen(model_dir: str | Path, compounds: str | Path, out: str | Path, *, tar
 
 def _mutant_pairs(mutants: dict[str, str], records: dict[str, str], mutants_path, targets_path
                   ) -> list[tuple[str, str]]:
-    """Add each mutant to `records` (the targets, in place) and return the (wild type, mutant) id pairs."""
+    """Add each mutant to `records` (the targets, in place) and return the (wild type, mutant) id pairs. Mutants
+    of genes that are not among the targets are skipped, counted and named in a warning (a sample's variants in
+    genes outside the panel)."""
     from genoscreen.affinity.mutants import gene_of
 
-    pairs = []
+    pairs, outside = [], []
     for mutant_id, sequence in mutants.items():
         wild = gene_of(mutant_id)
         if wild is None:
             raise InputError(f"{mutants_path}: {mutant_id}: not a mutant name; name mutants GENE:p.Thr315Ile "
                              "(genoscreen consequences) or GENE(T315I)")
         if wild not in records:
-            raise InputError(f"{mutants_path}: {mutant_id}: its wild type {wild} is not in {targets_path}; add it")
+            outside.append(mutant_id)
+            continue
         if mutant_id in records:
             raise InputError(f"{mutants_path}: {mutant_id} is also a target of {targets_path}; give it once")
         records[mutant_id] = sequence
         pairs.append((wild, mutant_id))
+    if outside:
+        log.warning("%s: %d mutant(s) skipped, their wild type is not in %s: %s%s", mutants_path, len(outside),
+                    targets_path, ", ".join(outside[:5]), "…" if len(outside) > 5 else "")
     return pairs

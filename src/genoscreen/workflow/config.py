@@ -271,6 +271,13 @@ def load(config: dict, schema_dir: str | Path = SCHEMA_DIR) -> Plan:
         elif fmt == ".sdf":
             columns.sdf_id_properties(f"config: screening.libraries.{name}: {path}")
     inputs["config: screening.targets"] = screening.get("targets")
+    variant_screen = config["variant_screen"]
+    if variant_screen["annotation"]:
+        if not variant_screen["targets"]:
+            raise InputError("config: variant_screen: `annotation` needs `targets`, a protein FASTA of the wild types "
+                             "(named by gene) that the mutants are compared with")
+        inputs["config: variant_screen.annotation"] = variant_screen["annotation"]
+        inputs["config: variant_screen.targets"] = variant_screen["targets"]
     if libraries:
         inputs["config: screening.model"] = screening["model"]
     if samples:

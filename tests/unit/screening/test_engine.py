@@ -276,7 +276,14 @@ def test_mutant_shifts_are_the_difference_of_full_predictions(tiny_model_dir, tm
             assert g["rank"].tolist() == list(range(1, 10)) and g["delta"].abs().is_monotonic_decreasing
         assert set(shifts["target_id"]) == {a, b}
     capsys.readouterr()
-    bad = write_fasta(tmp_path / "bad.fasta", {"NOPE:p.Ala2Val": "MKVLE"})
+    other = write_fasta(tmp_path / "other.fasta", {"NOPE:p.Ala2Val": "MKVLE", **dict(list(mutants.items())[:1])})
+    assert main([*common[:-1], str(other), "--out", str(tmp_path / "other.tsv")]) == 0  # a gene outside: skipped
+    assert "1 mutant(s) skipped, their wild type is not in" in capsys.readouterr().err
+    assert set(pd.read_csv(tmp_path / "other.tsv.shifts.tsv", sep="\t")["mutant_id"]) == {list(mutants)[0]}
+    (tmp_path / "none.fasta").write_text("")
+    assert main([*common[:-1], str(tmp_path / "none.fasta"), "--out", str(tmp_path / "none.tsv")]) == 0
+    assert pd.read_csv(tmp_path / "none.tsv.shifts.tsv", sep="\t").empty  # a sample without protein changes
+    bad = write_fasta(tmp_path / "bad.fasta", {"not_a_mutant": "MKVLE"})
     assert main([*common[:-1], str(bad), "--out", str(tmp_path / "bad.tsv")]) == 2
     err = capsys.readouterr().err
-    assert "its wild type NOPE is not in" in err and not (tmp_path / "bad.tsv").exists()
+    assert "not a mutant name" in err and not (tmp_path / "bad.tsv").exists()

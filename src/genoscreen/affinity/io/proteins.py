@@ -17,10 +17,11 @@ log = logging.getLogger(__name__)
 _NUCLEOTIDES = set("ACGTUN")
 
 
-def read_targets(fasta_path: str | Path) -> dict[str, str]:
+def read_targets(fasta_path: str | Path, allow_empty: bool = False) -> dict[str, str]:
     """Read a protein FASTA into an ordered {id: SEQUENCE} (upper-cased, '*' stop codons kept as unknown).
 
-    A nucleotide-looking sequence, an empty sequence, a duplicate id or a line that is not UTF-8 is an InputError.
+    A nucleotide-looking sequence, an empty sequence, a duplicate id or a line that is not UTF-8 is an InputError, and
+    so is a file without a sequence unless `allow_empty` (a sample's mutant proteins, when it has none).
     Letters outside DeepDTA's 25-letter alphabet are kept (the featurizer maps them to the unknown token), counted
     and warned about.
     """
@@ -42,6 +43,8 @@ def read_targets(fasta_path: str | Path) -> dict[str, str]:
             raise InputError(f"{path}: line {line_no} ({where}): {problem}; re-save the FASTA as UTF-8 (or ASCII) "
                              "text")
         lines.append(line)
+    if not lines and allow_empty:
+        return targets
     if lines and not lines[0].startswith(">"):
         raise InputError(f"{path}: not a FASTA file (does not start with '>'); give protein sequences in FASTA")
     with io.StringIO("".join(lines)) as handle:
@@ -61,7 +64,7 @@ def read_targets(fasta_path: str | Path) -> dict[str, str]:
             if n_odd:
                 odd[ident] = n_odd
             targets[ident] = seq
-    if not targets:
+    if not targets and not allow_empty:
         raise InputError(f"{path}: no sequences found; give a protein FASTA")
     if odd:
         shown = ", ".join(f"{k} ({v})" for k, v in list(odd.items())[:5])

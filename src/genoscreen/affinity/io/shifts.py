@@ -38,3 +38,18 @@ def write_shifts(path: str | Path, table: pd.DataFrame) -> Path:
     with atomic_open(path) as handle:
         table.to_csv(handle, sep="\t", index=False, float_format="%.6f")
     return Path(path)
+
+
+def read_shifts(path: str | Path) -> pd.DataFrame:
+    """A shift table with text ids (as `read_hits`: "NA" stays a name); InputError if it lacks a column."""
+    from genoscreen.common.errors import InputError
+
+    try:
+        table = pd.read_csv(path, sep="\t", dtype={"compound_id": str, "target_id": str, "mutant_id": str},
+                            keep_default_na=False)
+    except (OSError, ValueError) as err:
+        raise InputError(f"{path}: cannot read the shift table ({err})") from None
+    missing = set(SHIFT_COLUMNS) - set(table.columns)
+    if missing:
+        raise InputError(f"{path}: missing column(s) {sorted(missing)}; expected `genoscreen screen --mutants` output")
+    return table
