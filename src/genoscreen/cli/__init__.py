@@ -23,7 +23,7 @@ log = logging.getLogger("genoscreen")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from genoscreen.cli import affinity, caller, consequences, screen, variants, workflow
+    from genoscreen.cli import affinity, caller, consequences, explain, screen, variants, workflow
 
     parser = argparse.ArgumentParser(
         prog="genoscreen",
@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
     parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (variants, caller, affinity, screen, consequences, workflow):
+    for module in (variants, caller, affinity, screen, consequences, explain, workflow):
         module.register(sub)
     finish_help(parser)
     return parser

@@ -11,7 +11,7 @@ from genoscreen.cli.argtypes import non_negative_int, positive_float, positive_i
 
 # `genoscreen --help` lists the commands in this order: what a user runs, then the caller's stages and training,
 # then the steps the Snakemake workflow runs (a command missing here goes last).
-USER_COMMANDS = ("call", "screen", "affinity", "evaluate", "consequences")
+USER_COMMANDS = ("call", "screen", "affinity", "evaluate", "consequences", "explain")
 TRAINING_COMMANDS = ("simulate-reads", "downsample", "train-caller", "calibrate-caller", "caller-card")
 PLUMBING_COMMANDS = ("make-examples", "call-variants", "postprocess", "demo-data", "report", "concat-vcfs",
                      "split-compounds", "merge-hits")
