@@ -1,4 +1,4 @@
-"""CLI: `genoscreen explain affinity` — why the affinity model predicts what it does (integrated gradients)."""
+"""CLI: `genoscreen explain affinity|call` — why a prediction or a call (integrated gradients)."""
 
 from __future__ import annotations
 
@@ -27,9 +27,34 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--steps", type=positive_int, default=128, metavar="N", help="integration steps (default 128)")
     p.set_defaults(func=_explain_affinity)
 
+    p = explain_sub.add_parser(
+        "call", help="attributions of a called genotype onto its pileup (per read row and per channel)",
+        description="Remakes the pileup of the variant at --site of --vcf (a VCF genoscreen wrote) from --bam and "
+                    "explains the network's probability of the called genotype by integrated gradients from the "
+                    "featureless pileup (each channel at its mean): OUT/summary.tsv, OUT/rows.tsv (per read row; rows 0-3 are the reference), "
+                    "OUT/channels.tsv (base, quality, mapping quality, strand, supports-allele ...) and "
+                    "OUT/pileup.png (the pileup beside its attribution map).",
+        epilog="example: genoscreen explain call --bam NA12878.bam --ref hg38.fa --vcf NA12878.vcf.gz "
+               "--site chr20:10001234 --out why_chr20_10001234/")
+    p.add_argument("--bam", required=True, help="the reads the VCF was called from (indexed)")
+    p.add_argument("--ref", required=True, help="the reference (indexed FASTA)")
+    p.add_argument("--vcf", required=True, metavar="VCF", help="calls of genoscreen call")
+    p.add_argument("--site", required=True, metavar="CONTIG:POS", help="the variant to explain (1-based position)")
+    p.add_argument("--model", metavar="MODEL_DIR", help="caller model (default: the shipped one)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (replaced when complete)")
+    p.add_argument("--steps", type=positive_int, default=128, metavar="N", help="integration steps (default 128)")
+    p.set_defaults(func=_explain_call)
+
 
 def _explain_affinity(args: argparse.Namespace) -> int:
     from genoscreen.affinity.explain import explain_affinity
 
     explain_affinity(args.model, args.drugs, args.targets, args.pairs, args.out, steps=args.steps)
+    return 0
+
+
+def _explain_call(args: argparse.Namespace) -> int:
+    from genoscreen.caller.explain import explain_call
+
+    explain_call(args.bam, args.ref, args.vcf, args.site, args.out, model_dir=args.model, steps=args.steps)
     return 0

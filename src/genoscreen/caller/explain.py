@@ -1,0 +1,188 @@
+"""Why a variant was called: integrated gradients of the called genotype's probability onto its pileup tensor.
+
+For a variant of a VCF that genoscreen wrote, the site's pileup is made again from the BAM (make-examples, the
+model's pileup config) and the example whose alt alleles are the record's is explained: integrated gradients of the
+network's probability of the called genotype (0, 1 or 2 copies of the alt; before calibration, which is monotone)
+from a featureless baseline, the pileup with every channel at its mean value over the pileup (the same average
+intensities, no pattern), along the straight path, midpoint rule. (The all-zero pileup cannot serve: the network
+normalises its first layer's output, so every scaled copy of a pileup scores alike and the path from zero is flat
+until a jump at zero.) Attributions sum to p(input) − p(baseline) (`completeness_error` says how far). They are reported per read row (row 0-3: the
+reference rows) and per channel (how much came from base identity, base quality, mapping quality, strand,
+supports-allele ...), and drawn over the pileup (`genoscreen explain call`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from functools import partial
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+
+from genoscreen.common.errors import InputError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_STEPS = 128
+
+
+@dataclasses.dataclass
+class CallExplanation:
+    contig: str
+    pos: int
+    ref: str
+    alts: str
+    genotype: int  # copies of the alt explained
+    probability: float
+    baseline: float
+    tensor: np.ndarray  # uint8 [H, W, C]
+    attribution: np.ndarray  # float [H, W, C]
+    channels: tuple[str, ...]
+
+    @property
+    def completeness_error(self) -> float:
+        gap = self.probability - self.baseline
+        return abs(float(self.attribution.sum()) - gap) / max(abs(gap), 1e-9)
+
+    def per_row(self) -> np.ndarray:
+        return self.attribution.sum(axis=(1, 2))
+
+    def per_channel(self) -> dict[str, float]:
+        return {name: float(v) for name, v in zip(self.channels, self.attribution.sum(axis=(0, 1)))}
+
+
+@partial(jax.jit, static_argnums=(0, 5))
+def _integrated_gradients(graphdef, state, x, baseline, genotype, steps: int):
+    model = nnx.merge(graphdef, state)
+
+    def p(z):
+        return jax.nn.softmax(model(z), axis=-1)[0, genotype]
+
+    grad = jax.grad(p)
+    alphas = (jnp.arange(steps) + 0.5) / steps
+
+    def step(acc, alpha):
+        return acc + grad(baseline + alpha * (x - baseline)), None
+
+    total, _ = jax.lax.scan(step, jnp.zeros_like(x), alphas)
+    return (x - baseline) * total / steps, p(x), p(baseline)
+
+
+def explain_site(model, pileup, tensor: np.ndarray, genotype: int, steps: int = DEFAULT_STEPS) -> tuple:
+    """(attribution [H, W, C], p(genotype | tensor), p(genotype | empty pileup)) for one uint8 tensor [H, W, C]."""
+    graphdef, state = nnx.split(model)
+    x = jnp.asarray(tensor[None].astype(np.float32))
+    baseline = jnp.broadcast_to(x.mean(axis=(1, 2), keepdims=True), x.shape)  # each channel at its mean: no pattern
+    attribution, prob, base = _integrated_gradients(graphdef, state, x, baseline, int(genotype), steps)
+    return np.asarray(attribution)[0], float(prob), float(base)
+
+
+def _parse_site(site: str) -> tuple[str, int]:
+    contig, sep, pos = site.rpartition(":")
+    if not sep or not contig or not pos.replace(",", "").isdigit():
+        raise InputError(f"--site {site}: expected CONTIG:POS (1-based), e.g. chr20:10001234")
+    return contig, int(pos.replace(",", ""))
+
+
+def _called_record(vcf: str | Path, contig: str, pos: int):
+    """(REF, ALTs, alt copies called) of the VCF's record at contig:pos, or an InputError."""
+    import pysam
+
+    try:
+        handle = pysam.VariantFile(str(vcf))
+    except (OSError, ValueError) as err:
+        raise InputError(f"{vcf}: cannot read the VCF ({err}); give the VCF genoscreen wrote") from None
+    with handle:
+        if contig not in handle.header.contigs:
+            raise InputError(f"{vcf}: no contig {contig} in its header; give a site on one of its contigs")
+        try:
+            records = [r for r in handle.fetch(contig, pos - 1, pos) if r.pos == pos]
+        except (ValueError, OSError):  # no index: read it through
+            records = [r for r in handle if r.contig == contig and r.pos == pos]
+        sample = next(iter(handle.header.samples), None)
+        if not records or sample is None:
+            raise InputError(f"{vcf}: no variant at {contig}:{pos}; give the position of a record of the VCF")
+        record = records[0]
+        gt = [a for a in (record.samples[sample].get("GT") or ()) if a is not None]
+        return record.ref, tuple(record.alts or ()), sum(1 for a in gt if a)
+
+
+def explain_call(bam, ref, vcf, site: str, out_dir, model_dir=None, steps: int = DEFAULT_STEPS) -> CallExplanation:
+    """`genoscreen explain call`: explain the call at `site` of `vcf` into `out_dir` (TSVs and a PNG)."""
+    from genoscreen.caller.model import load_model
+    from genoscreen.caller.pipeline import default_model_dir
+    from genoscreen.common.io import check_outputs
+    from genoscreen.variants.make_examples import plan, planned_examples
+
+    model_dir = Path(model_dir) if model_dir else default_model_dir()
+    contig, pos = _parse_site(site)
+    check_outputs({"--out": Path(out_dir)}, {"--bam": bam, "--ref": ref, "--vcf": vcf})
+    record_ref, record_alts, copies = _called_record(vcf, contig, pos)
+    model, pileup, _ = load_model(model_dir)
+    work = plan(bam, ref, f"{contig}:{pos}-{pos}", config=pileup)
+    chosen = None
+    for chunk in planned_examples(work, 1):
+        for i in range(len(chunk["pos"])):
+            alts = tuple(str(chunk["alts"][i]).split(","))
+            if int(chunk["pos"][i]) == pos and str(chunk["ref"][i]) == record_ref and set(alts) == set(record_alts):
+                chosen = (chunk["tensors"][i], alts)
+    if chosen is None:
+        raise InputError(f"{bam}: no candidate at {contig}:{pos} {record_ref}>{','.join(record_alts)} in the reads; "
+                         "check that --bam and --ref are the ones the VCF was called from")
+    tensor, alts = chosen
+    attribution, prob, base = explain_site(model, pileup, tensor, copies, steps)
+    explanation = CallExplanation(contig, pos, record_ref, ",".join(alts), copies, prob, base, tensor, attribution,
+                                  tuple(pileup.channels))
+    write_call_explanation(explanation, out_dir)
+    if explanation.completeness_error > 0.01:
+        log.warning("attributions miss p(x) - p(baseline) by %.1f%%; raise --steps above %d",
+                    100 * explanation.completeness_error, steps)
+    return explanation
+
+
+def write_call_explanation(e: CallExplanation, out_dir) -> None:
+    """OUT/summary.tsv, OUT/rows.tsv, OUT/channels.tsv and OUT/pileup.png, written under a temporary name."""
+    import shutil
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from genoscreen.common.io import atomic_path
+
+    out_dir = Path(out_dir)
+    with atomic_path(out_dir) as tmp:
+        tmp.mkdir(parents=True)
+        (tmp / "summary.tsv").write_text(  # baseline: p(genotype) of the featureless pileup
+            "contig\tpos\tref\talts\tgenotype\tprobability\tbaseline\tattribution_sum\tcompleteness_error\n"
+            f"{e.contig}\t{e.pos}\t{e.ref}\t{e.alts}\t{e.genotype}\t{e.probability:.6f}\t{e.baseline:.6f}\t"
+            f"{float(e.attribution.sum()):.6f}\t{e.completeness_error:.6f}\n")
+        rows = e.per_row()
+        (tmp / "rows.tsv").write_text("row\tkind\tattribution\n" + "".join(
+            f"{i}\t{'reference' if i < 4 else 'read'}\t{v:.6g}\n" for i, v in enumerate(rows)))
+        (tmp / "channels.tsv").write_text("channel\tattribution\n" + "".join(
+            f"{k}\t{v:.6g}\n" for k, v in e.per_channel().items()))
+        fig, axes = plt.subplots(1, 3, figsize=(13, 5), gridspec_kw={"width_ratios": [1, 1, 0.8]})
+        axes[0].imshow(e.tensor[:, :, 0], cmap="gray", aspect="auto", interpolation="nearest")
+        axes[0].set_title(f"{e.contig}:{e.pos} {e.ref}>{e.alts}: read bases", fontsize=9)
+        heat = e.attribution.sum(axis=2)
+        limit = max(float(np.abs(heat).max()), 1e-12)
+        axes[1].imshow(heat, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto", interpolation="nearest")
+        axes[1].set_title(f"attribution to p({e.genotype} alt copies) = {e.probability:.3f}", fontsize=9)
+        channels = e.per_channel()
+        axes[2].barh(list(channels), list(channels.values()), color="#4477aa")
+        axes[2].set_title("per channel", fontsize=9)
+        axes[2].tick_params(axis="y", labelsize=7)
+        for ax in axes[:2]:
+            ax.set_xlabel("column (candidate in the centre)")
+            ax.set_ylabel("row (0-3 reference)")
+        fig.tight_layout()
+        fig.savefig(tmp / "pileup.png", dpi=90)
+        plt.close(fig)
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
