@@ -9,8 +9,8 @@ from the names, in the file's own spelling:
 - a trailing `p` after the parenthesis (`ABL1(T315I)p`, the phosphorylated form) names the same mutation.
 
 Each mutant is built on its gene's wild-type record (the name before the parenthesis). The residue numbering of a
-record may be offset from the named positions (Davis' ABL1 is numbered as isoform 1b, 37 residues past 1a's
-T315; its PIK3CA by 1): per gene, the offset is 0 when every named residue of every mutant of the gene sits there,
+record may be offset from the named positions (Davis' ABL1 record puts T315 at residue 352, 37 further; its
+PIK3CA is off by 1): per gene, the offset is 0 when every named residue of every mutant of the gene sits there,
 else the only offset at which they all do, provided the names state at least `MIN_RESIDUES_FOR_OFFSET` distinct
 residues (two residues fit some offset of a 500-residue fragment by chance about as often as not). A gene whose
 residues fit no offset, or fit a shifted one on too little evidence, is not built (its mutants keep their sequence and are listed with the reason); so are names that are not mutations
