@@ -16,9 +16,9 @@ rule report:
         top_hits=config["report"]["top_hits"],
         targets_shown=config["report"]["targets_shown"],
     log:
-        "logs/report.log",
+        results("logs/report.log"),
     benchmark:
-        "benchmarks/report.tsv"
+        results("benchmarks/report.tsv")
     threads: 1
     resources:
         mem_mb=2000,

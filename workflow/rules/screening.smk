@@ -10,9 +10,9 @@ rule split_compounds:
     params:
         columns=compound_column_args(),
     log:
-        "logs/split_compounds/{name}{fmt}.log",
+        results("logs/split_compounds/{name}{fmt}.log"),
     benchmark:
-        "benchmarks/split_compounds/{name}{fmt}.tsv"
+        results("benchmarks/split_compounds/{name}{fmt}.tsv")
     threads: 1
     resources:
         mem_mb=2000,
@@ -37,9 +37,9 @@ rule screen_chunk:
         top_k=SCREEN["top_k"],
         min_affinity=f"--min-affinity {SCREEN['min_affinity']}" if SCREEN["min_affinity"] is not None else "",
     log:
-        "logs/screen/{name}/chunk{chunk}{fmt}.log",
+        results("logs/screen/{name}/chunk{chunk}{fmt}.log"),
     benchmark:
-        "benchmarks/screen/{name}/chunk{chunk}{fmt}.tsv"
+        results("benchmarks/screen/{name}/chunk{chunk}{fmt}.tsv")
     threads: res("screen", "threads")
     resources:
         mem_mb=res("screen", "mem_mb"),
@@ -79,9 +79,9 @@ rule merge_hits:
     params:
         top_k=SCREEN["top_k"],
     log:
-        "logs/merge_hits/{name}.log",
+        results("logs/merge_hits/{name}.log"),
     benchmark:
-        "benchmarks/merge_hits/{name}.tsv"
+        results("benchmarks/merge_hits/{name}.tsv")
     threads: 1
     resources:
         mem_mb=4000,

@@ -17,9 +17,9 @@ if VARIANT_SCREEN["annotation"]:
             skipped=results("variant_screen/{sample}.proteins.tsv.skipped.tsv"),
             fasta=results("variant_screen/{sample}.mutants.fasta"),
         log:
-            "logs/protein_consequences/{sample}.log",
+            results("logs/protein_consequences/{sample}.log"),
         benchmark:
-            "benchmarks/protein_consequences/{sample}.tsv"
+            results("benchmarks/protein_consequences/{sample}.tsv")
         threads: 1
         resources:
             mem_mb=1000,
@@ -43,9 +43,9 @@ if VARIANT_SCREEN["annotation"]:
         params:
             columns=compound_column_args(),
         log:
-            "logs/screen_mutants/{sample}.{name}.log",
+            results("logs/screen_mutants/{sample}.{name}.log"),
         benchmark:
-            "benchmarks/screen_mutants/{sample}.{name}.tsv"
+            results("benchmarks/screen_mutants/{sample}.{name}.tsv")
         threads: res("screen", "threads")
         resources:
             mem_mb=res("screen", "mem_mb"),

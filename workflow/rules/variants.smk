@@ -18,9 +18,9 @@ rule make_examples:
         contig_map=f"--contig-map {config['variants']['contig_map']}" if config["variants"]["contig_map"] else "",
         extra=config["variants"]["make_examples_args"],
     log:
-        "logs/make_examples/{sample}/{shard}.log",
+        results("logs/make_examples/{sample}/{shard}.log"),
     benchmark:
-        "benchmarks/make_examples/{sample}/{shard}.tsv"
+        results("benchmarks/make_examples/{sample}/{shard}.tsv")
     threads: res("make_examples", "threads")
     resources:
         mem_mb=res("make_examples", "mem_mb"),
@@ -38,9 +38,9 @@ rule call_variants:
     output:
         temp(results("work/variants/{sample}/probs/{shard}.npz")),
     log:
-        "logs/call_variants/{sample}/{shard}.log",
+        results("logs/call_variants/{sample}/{shard}.log"),
     benchmark:
-        "benchmarks/call_variants/{sample}/{shard}.tsv"
+        results("benchmarks/call_variants/{sample}/{shard}.tsv")
     threads: res("call_variants", "threads")
     resources:
         mem_mb=res("call_variants", "mem_mb"),
@@ -63,9 +63,9 @@ rule postprocess:
     params:
         gvcf=lambda wildcards, output: f"--gvcf {output.gvcf}" if GVCF else "",
     log:
-        "logs/postprocess/{sample}/{shard}.log",
+        results("logs/postprocess/{sample}/{shard}.log"),
     benchmark:
-        "benchmarks/postprocess/{sample}/{shard}.tsv"
+        results("benchmarks/postprocess/{sample}/{shard}.tsv")
     threads: res("postprocess", "threads")
     resources:
         mem_mb=res("postprocess", "mem_mb"),
@@ -86,9 +86,9 @@ rule gather_vcfs:
         kind=r"|\.g",
     params:
     log:
-        "logs/gather_vcfs/{sample}{kind}.log",
+        results("logs/gather_vcfs/{sample}{kind}.log"),
     benchmark:
-        "benchmarks/gather_vcfs/{sample}{kind}.tsv"
+        results("benchmarks/gather_vcfs/{sample}{kind}.tsv")
     threads: 1
     resources:
         mem_mb=1000,
@@ -111,9 +111,9 @@ rule evaluate:
         bed=lambda wildcards, input: f"--bed {input.bed}" if input.bed else "",
         regions=f"--regions {','.join(config['variants']['regions'])}" if config["variants"]["regions"] else "",
     log:
-        "logs/evaluate/{sample}.log",
+        results("logs/evaluate/{sample}.log"),
     benchmark:
-        "benchmarks/evaluate/{sample}.tsv"
+        results("benchmarks/evaluate/{sample}.tsv")
     threads: 1
     resources:
         mem_mb=2000,
@@ -137,9 +137,9 @@ rule cohort:
         vcf=results("variants/cohort.vcf.gz"),
         tbi=results("variants/cohort.vcf.gz.tbi"),
     log:
-        "logs/cohort.log",
+        results("logs/cohort.log"),
     benchmark:
-        "benchmarks/cohort.tsv"
+        results("benchmarks/cohort.tsv")
     threads: 1
     resources:
         mem_mb=2000,
