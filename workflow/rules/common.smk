@@ -235,3 +235,22 @@ def caller_heldout_outputs():
     """Evaluation JSONs of `genoscreen call` on every simulated test row at each depth (held-out windows)."""
     return [f"results/training/caller/heldout/{folder}.eval.json" for row in CALLER_DATA.values()
             if row.split == "test" and row.source == "sim" for folder in row.folders]
+
+
+def affinity_setting(key):
+    """A training.affinity data set's setting, as an input/params function of the {dataset} wildcard."""
+    return lambda wildcards: config["training"]["affinity"][wildcards.dataset][key]
+
+
+def affinity_targets(wildcards):
+    """The data set's targets FASTA, or its copy with the mutants rebuilt (`mutant_targets: true`)."""
+    if config["training"]["affinity"][wildcards.dataset]["mutant_targets"]:
+        return f"results/training/affinity/{wildcards.dataset}/targets.fasta"
+    return config["training"]["affinity"][wildcards.dataset]["targets"]
+
+
+def affinity_cv_input(wildcards):
+    """The CV summary the model card cites: only where the data set names folds to hold out."""
+    if config["training"]["affinity"][wildcards.dataset]["cv_folds"]:
+        return [f"results/training/affinity/{wildcards.dataset}/cv"]
+    return []

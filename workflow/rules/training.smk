@@ -234,15 +234,6 @@ if CALLER_DATA:
 
 if TRAIN_AFFINITY:
 
-    def affinity_setting(key):
-        return lambda wildcards: TRAIN_AFFINITY[wildcards.dataset][key]
-
-    def affinity_targets(wildcards):
-        """The data set's targets FASTA, or its copy with the mutants rebuilt (`mutant_targets: true`)."""
-        if TRAIN_AFFINITY[wildcards.dataset]["mutant_targets"]:
-            return f"results/training/affinity/{wildcards.dataset}/targets.fasta"
-        return TRAIN_AFFINITY[wildcards.dataset]["targets"]
-
     rule affinity_mutant_targets:
         input:
             affinity_setting("targets"),
@@ -255,12 +246,6 @@ if TRAIN_AFFINITY:
             ENV
         shell:
             "genoscreen affinity mutants --targets {input} --out {output.fasta} --report {output.report} 2> {log}"
-
-    def affinity_cv_input(wildcards):
-        """The CV summary the model card cites: only where the data set names folds to hold out."""
-        if TRAIN_AFFINITY[wildcards.dataset]["cv_folds"]:
-            return [f"results/training/affinity/{wildcards.dataset}/cv"]
-        return []
 
     rule affinity_cv:
         input:
