@@ -133,8 +133,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "mutant whose name states its change (point mutations, several at once, deletions) rebuilt on "
                     "its gene's record (the file's residue numbering, offset per gene where the named residues say "
                     "so); other records unchanged. --report lists each mutant name: built (with the offset) or why "
-                    "not.",
-        epilog="example: genoscreen affinity mutants --targets davis/targets.fasta --out davis_mutants.fasta")
+                    "not.")
     p.add_argument("--targets", required=True, metavar="FASTA", help="protein FASTA with wild types and mutant names")
     p.add_argument("--out", required=True, metavar="FASTA", help="the FASTA with mutants rebuilt")
     p.add_argument("--report", metavar="TSV", help="one row per mutant name: target_id, gene, status, offset "

@@ -16,9 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="For each pair of --pairs: integrated gradients of the prediction from the all-zero encoding "
                     "baseline, per SMILES character (summed per atom of the standardised SMILES) and per residue; "
                     "they sum to prediction - baseline (pairs.tsv gives the completeness error). Writes OUT/pairs.tsv, "
-                    "OUT/atoms.tsv, OUT/residues.tsv and one PNG per pair (atoms coloured, residue track).",
-        epilog="example: genoscreen explain affinity --model dta-davis --drugs lib.smi --targets kinases.fasta "
-               "--pairs pairs.tsv --out explained/")
+                    "OUT/atoms.tsv, OUT/residues.tsv and one PNG per pair (atoms coloured, residue track).")
     p.add_argument("--model", required=True, metavar="MODEL_DIR", help="affinity model folder or shipped name")
     p.add_argument("--drugs", required=True, metavar="LIB", help="compound file (any format `screen` reads)")
     p.add_argument("--targets", required=True, metavar="FASTA", help="protein FASTA")
@@ -33,9 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "explains the network's probability of the called genotype by integrated gradients from the "
                     "featureless pileup (each channel at its mean): OUT/summary.tsv, OUT/rows.tsv (per read row; rows 0-3 are the reference), "
                     "OUT/channels.tsv (base, quality, mapping quality, strand, supports-allele ...) and "
-                    "OUT/pileup.png (the pileup beside its attribution map).",
-        epilog="example: genoscreen explain call --bam NA12878.bam --ref hg38.fa --vcf NA12878.vcf.gz "
-               "--site chr20:10001234 --out why_chr20_10001234/")
+                    "OUT/pileup.png (the pileup beside its attribution map).")
     p.add_argument("--bam", required=True, help="the reads the VCF was called from (indexed)")
     p.add_argument("--ref", required=True, help="the reference (indexed FASTA)")
     p.add_argument("--vcf", required=True, metavar="VCF", help="calls of genoscreen call")

@@ -30,6 +30,13 @@ METAVARS = {
 }
 
 EXAMPLES = {
+    "affinity mutants": "genoscreen affinity mutants --targets davis/targets.fasta --out davis_mutants.fasta",
+    "explain": "genoscreen explain affinity --model dta-davis --drugs lib.smi --targets kinases.fasta "
+               "--pairs pairs.tsv --out explained",
+    "explain affinity": "genoscreen explain affinity --model dta-davis --drugs lib.smi --targets kinases.fasta "
+                        "--pairs pairs.tsv --out explained",
+    "explain call": "genoscreen explain call --bam NA12878.bam --ref hg38.fa --vcf NA12878.vcf.gz "
+                    "--site chr20:10001234 --out why_chr20_10001234",
     "consequences": "genoscreen consequences --vcf NA12878.vcf.gz --ref hg38.fa --annotation genes.gff3 "
                     "--out NA12878.proteins.tsv --fasta NA12878.mutants.fasta",
     "call": "genoscreen call --bam NA12878.bam --ref hg38.fa --regions chr20 --out NA12878.vcf.gz --threads 8",
