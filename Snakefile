@@ -21,6 +21,9 @@ if not workflow.config_settings.configfiles:
     configfile: "config/config.yaml"
 
 
+report: "workflow/report/workflow.rst"  # `snakemake --report report.zip`: the main outputs, with provenance
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/demo.smk"
 include: "workflow/rules/variants.smk"

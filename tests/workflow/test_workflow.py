@@ -182,6 +182,21 @@ def test_demo_hits_table_shape(demo_run):
         assert group["prediction"].is_monotonic_decreasing
 
 
+def test_snakemake_report_registers_the_main_outputs(demo_run, tmp_path):
+    """`snakemake --report report.zip` after the demo: Snakemake's own report holds genoscreen's HTML report, each
+    sample's accuracy table, each library's hits and skipped records, and the variant screen's tables."""
+    import zipfile
+
+    work, _ = demo_run
+    out = tmp_path / "report.zip"
+    result = snakemake(work, "--report", str(out), "--configfile", "config/config.yaml", "override.yaml")
+    assert result.returncode == 0, result.stderr[-3000:]
+    names = {Path(n).name for n in zipfile.ZipFile(out).namelist() if "/data/raw/" in n}
+    assert {"report.html", "demo-a.eval.tsv", "demo-b.eval.tsv", "kinase_inhibitors.hits.tsv",
+            "kinase_inhibitors.errors.tsv", "demo-a.proteins.tsv",
+            "demo-a.kinase_inhibitors.hits.tsv.shifts.tsv"} <= names, sorted(names)
+
+
 def test_second_run_does_nothing(demo_run):
     work, _ = demo_run
     result = snakemake(work, "-n", "--configfile", "config/config.yaml", "override.yaml")

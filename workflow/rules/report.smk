@@ -10,7 +10,7 @@ rule report:
         proteins=variant_screen_outputs()["proteins"],
         shifts=variant_screen_outputs()["shifts"],
     output:
-        results("report.html"),
+        report(results("report.html"), caption="../report/report.rst", category="1. Summary"),
     params:
         args=report_args,
         top_hits=config["report"]["top_hits"],

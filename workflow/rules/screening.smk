@@ -73,8 +73,18 @@ rule merge_hits:
             fmt=library_fmt(wildcards.name),
         ),
     output:
-        hits=results("screening/{name}.hits.tsv"),
-        errors=results("screening/{name}.errors.tsv"),
+        hits=report(
+            results("screening/{name}.hits.tsv"),
+            caption="../report/hits.rst",
+            category="3. Screening",
+            labels={"library": "{name}", "table": "ranked hits"},
+        ),
+        errors=report(
+            results("screening/{name}.errors.tsv"),
+            caption="../report/errors.rst",
+            category="3. Screening",
+            labels={"library": "{name}", "table": "skipped records"},
+        ),
         truncated=results("screening/{name}.truncated.tsv"),
     params:
         top_k=SCREEN["top_k"],

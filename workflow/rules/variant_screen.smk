@@ -13,7 +13,12 @@ if VARIANT_SCREEN["annotation"]:
             ref=REF,
             annotation=VARIANT_SCREEN["annotation"],
         output:
-            table=results("variant_screen/{sample}.proteins.tsv"),
+            table=report(
+                results("variant_screen/{sample}.proteins.tsv"),
+                caption="../report/proteins.rst",
+                category="4. Variant screen",
+                labels={"sample": "{sample}", "table": "protein changes"},
+            ),
             skipped=results("variant_screen/{sample}.proteins.tsv.skipped.tsv"),
             fasta=results("variant_screen/{sample}.mutants.fasta"),
         log:
@@ -37,7 +42,12 @@ if VARIANT_SCREEN["annotation"]:
             model=SCREEN["model"],
         output:
             hits=results("variant_screen/{sample}.{name}.hits.tsv"),
-            shifts=results("variant_screen/{sample}.{name}.hits.tsv.shifts.tsv"),
+            shifts=report(
+                results("variant_screen/{sample}.{name}.hits.tsv.shifts.tsv"),
+                caption="../report/shifts.rst",
+                category="4. Variant screen",
+                labels={"sample": "{sample}", "table": "affinity shifts vs {name}"},
+            ),
             errors=results("variant_screen/{sample}.{name}.hits.tsv.errors.tsv"),
             truncated=results("variant_screen/{sample}.{name}.hits.tsv.truncated.tsv"),
         params:

@@ -106,7 +106,12 @@ rule evaluate:
         ref=REF,
     output:
         json=results("variants/{sample}.eval.json"),
-        table=results("variants/{sample}.eval.tsv"),
+        table=report(
+            results("variants/{sample}.eval.tsv"),
+            caption="../report/evaluate.rst",
+            category="2. Variants",
+            labels={"sample": "{sample}", "table": "accuracy against truth"},
+        ),
     params:
         bed=lambda wildcards, input: f"--bed {input.bed}" if input.bed else "",
         regions=f"--regions {','.join(config['variants']['regions'])}" if config["variants"]["regions"] else "",
