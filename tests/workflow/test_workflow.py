@@ -352,11 +352,14 @@ def test_training_targets_dry_run(tmp_path, shared):
         return str((ROOT / node).resolve()) if isinstance(node, str) and node.startswith("../") else node
 
     (work / "training.yaml").write_text(yaml.safe_dump(absolute(config)))
-    for key in ("data", "card_notes"):
-        shutil.copy(ROOT / config["training"]["caller"][key], work / config["training"]["caller"][key])
+    copied = [config["training"]["caller"][key] for key in ("data", "card_notes")]
+    copied += [dataset["card_notes"] for dataset in config["training"]["affinity"].values()]
+    for path in copied:  # the recipe's own files, relative to the working directory
+        (work / path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / path, work / path)
     result = snakemake(work, "-n", "train_caller", "train_affinity", "--configfile", "config/config.yaml",
                        "override.yaml", "training.yaml", timeout=120)
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     out = result.stdout + result.stderr
     for rule in ("training_bam_sim", "training_bam_depth", "training_examples", "train_caller_network",
                  "calibrate_caller", "caller_heldout", "caller_calibration_table", "caller_titration", "caller_release",
@@ -391,7 +394,7 @@ def test_dev_data_workflow(tmp_path, model_config, shared):
     with pysam.VariantFile(str(vcf)) as handle:
         records = list(handle)
     assert records and all(r.contig == "chr20" and 10_000_001 <= r.pos <= 10_045_000 for r in records)
-    assert len(list((work / "benchmarks" / "call_variants" / "NA12878").glob("*.tsv"))) == 20
+    assert len(list((work / "results" / "benchmarks" / "call_variants" / "NA12878").glob("*.tsv"))) == 20
     if "make_examples_args" not in model_config["variants"]:  # sharding changes no call: compare with one shot
         genoscreen("call", "--bam", f"{dev}/NA12878_S1.chr20.10_10p045mb.bam", "--ref", _dev_reference(dev),
                    "--regions", "chr20:10000001-10045000", "--model", model_config["variants"]["model"],
