@@ -56,13 +56,14 @@ class CallExplanation:
 
 
 @partial(jax.jit, static_argnums=(0, 5))
-def _integrated_gradients(graphdef, state, x, baseline, genotype, steps: int):
+def _integrated_gradients(graphdef, state, x, baseline, genotypes, steps: int):
+    """Rows of `x` [n, H, W, C] are independent sites: (attributions [n, H, W, C], p(x) [n], p(baseline) [n])."""
     model = nnx.merge(graphdef, state)
 
-    def p(z):
-        return jax.nn.softmax(model(z), axis=-1)[0, genotype]
+    def p(z):  # the probability of each site's genotype
+        return jnp.take_along_axis(jax.nn.softmax(model(z), axis=-1), genotypes[:, None], axis=1)[:, 0]
 
-    grad = jax.grad(p)
+    grad = jax.grad(lambda z: p(z).sum())
     alphas = (jnp.arange(steps) + 0.5) / steps
 
     def step(acc, alpha):
@@ -72,13 +73,38 @@ def _integrated_gradients(graphdef, state, x, baseline, genotype, steps: int):
     return (x - baseline) * total / steps, p(x), p(baseline)
 
 
-def explain_site(model, pileup, tensor: np.ndarray, genotype: int, steps: int = DEFAULT_STEPS) -> tuple:
-    """(attribution [H, W, C], p(genotype | tensor), p(genotype | empty pileup)) for one uint8 tensor [H, W, C]."""
+def featureless_baseline(tensors: np.ndarray) -> np.ndarray:
+    """Each pileup with every channel at its mean over the pileup: the same intensities, no pattern."""
+    x = tensors.astype(np.float32)
+    return np.broadcast_to(x.mean(axis=(1, 2), keepdims=True), x.shape)
+
+
+def explain_sites(model, tensors: np.ndarray, genotypes, steps: int = DEFAULT_STEPS, batch: int = 16) -> tuple:
+    """(attributions [n, H, W, C], p(genotype | tensor) [n], p(genotype | baseline) [n]) for uint8 tensors
+    [n, H, W, C], in batches of `batch` sites (one compiled shape: the last batch is padded)."""
     graphdef, state = nnx.split(model)
-    x = jnp.asarray(tensor[None].astype(np.float32))
-    baseline = jnp.broadcast_to(x.mean(axis=(1, 2), keepdims=True), x.shape)  # each channel at its mean: no pattern
-    attribution, prob, base = _integrated_gradients(graphdef, state, x, baseline, int(genotype), steps)
-    return np.asarray(attribution)[0], float(prob), float(base)
+    genotypes = np.asarray(genotypes, np.int32)
+    n = len(tensors)
+    attributions, probs, bases = [], [], []
+    for start in range(0, n, batch):
+        x = tensors[start : start + batch].astype(np.float32)
+        g = genotypes[start : start + batch]
+        k = len(x)
+        if k < batch:  # padded with copies of the last site
+            x = np.concatenate([x, np.repeat(x[-1:], batch - k, axis=0)])
+            g = np.concatenate([g, np.repeat(g[-1:], batch - k)])
+        a, p, b = _integrated_gradients(graphdef, state, jnp.asarray(x), jnp.asarray(featureless_baseline(x)),
+                                        jnp.asarray(g), steps)
+        attributions.append(np.asarray(a)[:k])
+        probs.append(np.asarray(p)[:k])
+        bases.append(np.asarray(b)[:k])
+    return np.concatenate(attributions), np.concatenate(probs), np.concatenate(bases)
+
+
+def explain_site(model, pileup, tensor: np.ndarray, genotype: int, steps: int = DEFAULT_STEPS) -> tuple:
+    """(attribution [H, W, C], p(genotype | tensor), p(genotype | baseline)) for one uint8 tensor [H, W, C]."""
+    attribution, prob, base = explain_sites(model, tensor[None], [genotype], steps, batch=1)
+    return attribution[0], float(prob[0]), float(base[0])
 
 
 def _parse_site(site: str) -> tuple[str, int]:
