@@ -43,3 +43,25 @@ def test_explain_call_bad_sites(called, tmp_path, capsys):
         err = capsys.readouterr().err
         assert message in err and "Traceback" not in err
         assert not (tmp_path / "x").exists()
+
+
+def test_explain_every_call_in_regions(called, tmp_path):
+    """--regions: every call carrying an alt allele there, one folder each, listed in OUT/summary.tsv; the same
+    attributions as --site for the same call."""
+    data, vcf = called
+    with pysam.VariantFile(str(vcf)) as handle:
+        contig = next(iter(handle.header.contigs))
+        nonref = [r for r in handle if any(a for a in r.samples[0]["GT"] if a is not None)]
+    out = tmp_path / "why"
+    assert main(["explain", "call", "--bam", str(data.bam), "--ref", str(data.ref), "--vcf", str(vcf),
+                 "--regions", contig, "--out", str(out), "--steps", "32"]) == 0
+    summary = pd.read_csv(out / "summary.tsv", sep="\t")
+    assert summary["pos"].tolist() == [r.pos for r in nonref if r.contig == contig]
+    first = summary.iloc[0]
+    assert (out / first["folder"] / "pileup.png").exists() and (out / first["folder"] / "rows.tsv").exists()
+    single = tmp_path / "one"
+    assert main(["explain", "call", "--bam", str(data.bam), "--ref", str(data.ref), "--vcf", str(vcf),
+                 "--site", f"{contig}:{first['pos']}", "--out", str(single), "--steps", "32"]) == 0
+    one = pd.read_csv(single / "summary.tsv", sep="\t").iloc[0]
+    assert one["probability"] == pytest.approx(first["probability"], abs=1e-5)
+    assert one["attribution_sum"] == pytest.approx(first["attribution_sum"], abs=1e-4)

@@ -87,15 +87,26 @@ def _branch_from_onehot(branch, onehot: jax.Array, mask: jax.Array) -> jax.Array
     return jnp.max(x, axis=1)
 
 
+def _forward(model, drug_onehot, target_onehot, masks):
+    drug_mask, target_mask = masks
+    return model.head(_branch_from_onehot(model.drug_branch, drug_onehot, drug_mask),
+                      _branch_from_onehot(model.target_branch, target_onehot, target_mask))
+
+
+@partial(jax.jit, static_argnums=0)
+def predict_onehot(graphdef, state, drug_onehot, target_onehot, masks):
+    """The model's predictions [n] on (relaxed) one-hot encodings with fixed masks of the real positions: a
+    position whose one-hot row is zeroed is deleted (it carries no character, as padding), the rest unchanged."""
+    return _forward(nnx.merge(graphdef, state), drug_onehot, target_onehot, masks)
+
+
 @partial(jax.jit, static_argnums=(0, 5))
 def _integrated_gradients(graphdef, state, drug_onehot, target_onehot, masks, steps: int):
     """(attributions onto drug [n, Ld, V], onto target [n, Lt, V], f(input) [n], f(baseline) [n])."""
     model = nnx.merge(graphdef, state)
-    drug_mask, target_mask = masks
 
     def f(d, t):
-        return model.head(_branch_from_onehot(model.drug_branch, d, drug_mask),
-                          _branch_from_onehot(model.target_branch, t, target_mask))
+        return _forward(model, d, t, masks)
 
     grad = jax.grad(lambda d, t: f(d, t).sum(), argnums=(0, 1))  # rows are independent pairs
     alphas = (jnp.arange(steps) + 0.5) / steps
@@ -109,29 +120,34 @@ def _integrated_gradients(graphdef, state, drug_onehot, target_onehot, masks, st
             f(jnp.zeros_like(drug_onehot), jnp.zeros_like(target_onehot)))
 
 
+def onehot_inputs(config, smiles: list[str], sequences: list[str], size: int | None = None) -> tuple:
+    """(drug one-hot [n, Ld, V], target one-hot [n, Lt, V], masks, standardised SMILES) of pairs given by their
+    SMILES and sequences, padded with empty rows to `size` pairs (one compiled shape per batch size)."""
+    standard = [standardize_smiles(s) for s in smiles]
+    d, _, _ = encode(standard, config.max_drug_len, SMILES_VOCAB)
+    t, _, _ = encode([s.upper() for s in sequences], config.max_target_len, PROTEIN_VOCAB)
+    pad = (size or len(d)) - len(d)
+    if pad:
+        d = np.concatenate([d, np.zeros((pad, d.shape[1]), d.dtype)])
+        t = np.concatenate([t, np.zeros((pad, t.shape[1]), t.dtype)])
+    masks = ((d != 0)[..., None].astype(np.float32), (t != 0)[..., None].astype(np.float32))
+    return _onehot(d, vocab_size(SMILES_VOCAB)), _onehot(t, vocab_size(PROTEIN_VOCAB)), masks, standard
+
+
 def explain_pairs(model, config, drug_ids: list[str], smiles: list[str], target_ids: list[str],
                   sequences: list[str], steps: int = DEFAULT_STEPS, batch: int = 8) -> list[Explanation]:
     """Integrated gradients of each pair (drug_ids[i], target_ids[i]); `smiles` and `sequences` per pair."""
     graphdef, state = nnx.split(model)
-    standard = [standardize_smiles(s) for s in smiles]
-    d_tokens, _, _ = encode(standard, config.max_drug_len, SMILES_VOCAB)
-    t_tokens, _, _ = encode([s.upper() for s in sequences], config.max_target_len, PROTEIN_VOCAB)
     out = []
     for start in range(0, len(drug_ids), batch):
-        d = d_tokens[start : start + batch]
-        t = t_tokens[start : start + batch]
-        n = len(d)
-        pad = batch - n  # one compiled shape per batch size
-        d = np.concatenate([d, np.zeros((pad, d.shape[1]), d.dtype)]) if pad else d
-        t = np.concatenate([t, np.zeros((pad, t.shape[1]), t.dtype)]) if pad else t
-        masks = ((d != 0)[..., None].astype(np.float32), (t != 0)[..., None].astype(np.float32))
-        ad, at, fx, f0 = _integrated_gradients(graphdef, state, _onehot(d, vocab_size(SMILES_VOCAB)),
-                                               _onehot(t, vocab_size(PROTEIN_VOCAB)), masks, steps)
+        stop = min(start + batch, len(drug_ids))
+        d, t, masks, standard = onehot_inputs(config, smiles[start:stop], sequences[start:stop], batch)
+        ad, at, fx, f0 = _integrated_gradients(graphdef, state, d, t, masks, steps)
         ad, at, fx, f0 = (np.asarray(a) for a in (ad, at, fx, f0))
-        for k in range(n):
+        for k in range(stop - start):
             i = start + k
-            ld, lt = int((d[k] != 0).sum()), int((t[k] != 0).sum())
-            out.append(Explanation(drug_ids[i], target_ids[i], standard[i], float(fx[k]),
+            ld, lt = int(masks[0][k].sum()), int(masks[1][k].sum())
+            out.append(Explanation(drug_ids[i], target_ids[i], standard[k], float(fx[k]),
                                    float(f0[k]), ad[k, :ld].sum(-1), at[k, :lt].sum(-1),
                                    sequences[i].upper()[: config.max_target_len]))
     return out
@@ -218,14 +234,19 @@ def _draw(e: Explanation, per_atom: list[float], path, top_residues: int) -> Non
     plt.close(fig)
 
 
-def explain_affinity(model_dir, drugs, targets, pairs, out_dir, steps: int = DEFAULT_STEPS, batch: int = 8) -> dict:
-    """`genoscreen explain affinity`: explain every pair of `pairs` (drug_id, target_id) with the model `model_dir`
-    (a folder or a shipped model's name) into `out_dir` (see `write_explanations`)."""
+def explain_affinity(model_dir, drugs, targets, pairs, out_dir, steps: int = DEFAULT_STEPS, batch: int = 8,
+                     hits=None, top: int = 3, columns=None) -> dict:
+    """`genoscreen explain affinity`: explain every pair of `pairs` (drug_id, target_id), or the `top` best-ranked
+    compounds of each target of the hits table `hits`, with the model `model_dir` (a folder or a shipped model's
+    name) into `out_dir` (see `write_explanations`). `targets`: one FASTA or several (ids unique across them)."""
     import logging
     from pathlib import Path
 
+    import pandas as pd
+
     from genoscreen.affinity.checkpoint import load_model, model_files
-    from genoscreen.affinity.io.compounds import load_compounds
+    from genoscreen.affinity.io.compounds import DEFAULT_COLUMNS, load_compounds
+    from genoscreen.affinity.io.hits import read_hits
     from genoscreen.affinity.io.pairs import check_pair_ids, read_pairs
     from genoscreen.affinity.io.proteins import read_targets
     from genoscreen.common.errors import InputError
@@ -235,15 +256,33 @@ def explain_affinity(model_dir, drugs, targets, pairs, out_dir, steps: int = DEF
     log = logging.getLogger(__name__)
     if steps < 2:
         raise InputError(f"--steps {steps}: integrated gradients need at least 2 steps (default {DEFAULT_STEPS})")
+    if (pairs is None) == (hits is None):
+        raise InputError("give --pairs TSV or --hits TSV (with --top N), not both")
+    target_files = [targets] if isinstance(targets, (str, Path)) else list(targets)
     model_dir = find_model(model_dir)
     check_outputs({"--out": Path(out_dir)}, {"--model": model_files(model_dir), "--drugs": drugs,
-                                             "--targets": targets, "--pairs": pairs})
+                                             "--targets": target_files, "--pairs": pairs, "--hits": hits})
     model, config = load_model(model_dir)
-    ids, smiles, invalid = load_compounds(drugs)
-    sequences = read_targets(targets)
-    table = read_pairs(pairs)
+    ids, smiles, invalid = load_compounds(drugs, columns=columns or DEFAULT_COLUMNS)
+    sequences: dict[str, str] = {}
+    for path in target_files:
+        for target_id, sequence in read_targets(path).items():
+            if target_id in sequences:
+                raise InputError(f"{path}: target {target_id} is also in an earlier --targets file; give each id once")
+            sequences[target_id] = sequence
     invalid_ids = {row[1] for row in invalid}
-    check_pair_ids(table, ids, sequences, pairs, drugs, targets, invalid_ids)
+    where = " ".join(map(str, target_files))
+    if hits is not None:
+        raw = read_hits(hits, ("compound_id", "target_id", "rank"))
+        table = pd.DataFrame({"drug_id": raw["compound_id"], "target_id": raw["target_id"]})
+        if len(table):  # row numbers of the file in messages: checked before the top ones are chosen
+            check_pair_ids(table, ids, sequences, hits, drugs, where, invalid_ids)
+        rank = pd.to_numeric(raw["rank"], errors="coerce")
+        table = table.assign(rank=rank)[rank <= top].sort_values(["target_id", "rank"], kind="stable")
+        table = table[["drug_id", "target_id"]].reset_index(drop=True)
+    else:
+        table = read_pairs(pairs)
+        check_pair_ids(table, ids, sequences, pairs, drugs, where, invalid_ids)
     usable = table[~table["drug_id"].isin(invalid_ids)]
     if len(usable) < len(table):
         log.warning("%d pair(s) skipped: their drug's SMILES is invalid", len(table) - len(usable))

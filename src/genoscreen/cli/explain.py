@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from genoscreen.cli.argtypes import positive_int
+from genoscreen.cli.screen import add_column_args, columns_of
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,8 +20,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "OUT/atoms.tsv, OUT/residues.tsv and one PNG per pair (atoms coloured, residue track).")
     p.add_argument("--model", required=True, metavar="MODEL_DIR", help="affinity model folder or shipped name")
     p.add_argument("--drugs", required=True, metavar="LIB", help="compound file (any format `screen` reads)")
-    p.add_argument("--targets", required=True, metavar="FASTA", help="protein FASTA")
-    p.add_argument("--pairs", required=True, metavar="TSV", help="drug_id, target_id pairs to explain")
+    add_column_args(p)
+    p.add_argument("--targets", required=True, metavar="FASTA", nargs="+", action="extend",
+                   help="protein FASTA(s) holding the pairs' targets (e.g. wild types and mutants)")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--pairs", metavar="TSV", help="drug_id, target_id pairs to explain")
+    which.add_argument("--hits", metavar="TSV", help="a hits table of `genoscreen screen` (compound_id, target_id, "
+                       "rank): explain its --top best compounds of each target")
+    p.add_argument("--top", type=positive_int, default=3, metavar="N",
+                   help="with --hits: the N best-ranked compounds of each target (default 3)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (replaced when complete)")
     p.add_argument("--steps", type=positive_int, default=128, metavar="N", help="integration steps (default 128)")
     p.set_defaults(func=_explain_affinity)
@@ -35,7 +43,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--bam", required=True, help="the reads the VCF was called from (indexed)")
     p.add_argument("--ref", required=True, help="the reference (indexed FASTA)")
     p.add_argument("--vcf", required=True, metavar="VCF", help="calls of genoscreen call")
-    p.add_argument("--site", required=True, metavar="CONTIG:POS", help="the variant to explain (1-based position)")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--site", metavar="CONTIG:POS", help="the variant to explain (1-based position)")
+    which.add_argument("--regions", metavar="REGIONS",
+                       help="explain every call of --vcf carrying an alt allele in these regions (CONTIG:START-END, "
+                            "comma-separated): OUT/summary.tsv (one row per call, its folder) and a folder per call")
     p.add_argument("--model", metavar="MODEL_DIR", help="caller model (default: the shipped one)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (replaced when complete)")
     p.add_argument("--steps", type=positive_int, default=128, metavar="N", help="integration steps (default 128)")
@@ -45,12 +57,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _explain_affinity(args: argparse.Namespace) -> int:
     from genoscreen.affinity.explain import explain_affinity
 
-    explain_affinity(args.model, args.drugs, args.targets, args.pairs, args.out, steps=args.steps)
+    explain_affinity(args.model, args.drugs, args.targets, args.pairs, args.out, steps=args.steps, hits=args.hits,
+                     top=args.top, columns=columns_of(args))
     return 0
 
 
 def _explain_call(args: argparse.Namespace) -> int:
     from genoscreen.caller.explain import explain_call
 
-    explain_call(args.bam, args.ref, args.vcf, args.site, args.out, model_dir=args.model, steps=args.steps)
+    explain_call(args.bam, args.ref, args.vcf, args.site, args.out, model_dir=args.model, steps=args.steps,
+                 regions=args.regions)
     return 0

@@ -60,3 +60,33 @@ def test_explain_affinity_command(tiny_model_dir, tmp_path, capsys):
                  "--pairs", str(pairs), "--out", str(tmp_path / "bad")]) == 2
     assert "NOPE" in capsys.readouterr().err and not (tmp_path / "bad").exists()
 
+
+
+def test_explain_the_top_hits_of_a_screen(tiny_model_dir, tmp_path):
+    """--hits with --top N: the N best-ranked compounds of each target of a `screen` table, the targets read from
+    two FASTAs (a wild type and its mutant, as the variant screen writes them); a hit naming an unknown compound is
+    one clear line with the hits file's row."""
+    from genoscreen.cli import main
+
+    proteins = random_proteins(2, seed=4)
+    wild = write_fasta(tmp_path / "wt.fasta", {"T000": proteins["T000"]})
+    mutant = write_fasta(tmp_path / "mut.fasta", {"T000:p.Ala5Val": proteins["T001"]})
+    lib = tmp_path / "lib.smi"
+    lib.write_text("".join(f"{s} c{i}\n" for i, s in enumerate(SMILES[:4])))
+    hits = tmp_path / "hits.tsv"
+    assert main(["screen", "--model", str(tiny_model_dir), "--compounds", str(lib), "--targets", str(wild),
+                 "--out", str(hits)]) == 0
+    table = pd.read_csv(hits, sep="\t")
+    table = pd.concat([table, table.assign(target_id="T000:p.Ala5Val")])
+    table.to_csv(hits, sep="\t", index=False)
+    out = tmp_path / "why"
+    assert main(["explain", "affinity", "--model", str(tiny_model_dir), "--drugs", str(lib), "--targets", str(wild),
+                 "--targets", str(mutant), "--hits", str(hits), "--top", "2", "--out", str(out), "--steps", "32"]) == 0
+    explained = pd.read_csv(out / "pairs.tsv", sep="\t")
+    best = table[table["rank"] <= 2].sort_values(["target_id", "rank"])
+    assert explained[["drug_id", "target_id"]].values.tolist() == best[["compound_id", "target_id"]].values.tolist()
+    table.iloc[[3], table.columns.get_loc("compound_id")] = "ghost"
+    table.to_csv(hits, sep="\t", index=False)
+    assert main(["explain", "affinity", "--model", str(tiny_model_dir), "--drugs", str(lib), "--targets", str(wild),
+                 str(mutant), "--hits", str(hits), "--out", str(tmp_path / "bad")]) == 2
+    assert not (tmp_path / "bad").exists()
