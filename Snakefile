@@ -29,6 +29,7 @@ include: "workflow/rules/demo.smk"
 include: "workflow/rules/variants.smk"
 include: "workflow/rules/screening.smk"
 include: "workflow/rules/variant_screen.smk"
+include: "workflow/rules/explain.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/training.smk"
 

@@ -182,6 +182,28 @@ def test_demo_hits_table_shape(demo_run):
         assert group["prediction"].is_monotonic_decreasing
 
 
+def test_demo_explains_its_hits_and_calls(demo_run):
+    """config explain: the two best compounds of DEMOK1 and of demo-a's mutant are explained onto atoms and residues;
+    the calls in the gene are explained onto their pileups (demo-a's gatekeeper SNV with the shipped caller); the
+    report draws them."""
+    import pandas as pd
+
+    work, _ = demo_run
+    explained = work / "results" / "explain"
+    pairs = pd.read_csv(explained / "variant_screen" / "demo-a.kinase_inhibitors" / "pairs.tsv", sep="\t")
+    assert sorted(pairs["target_id"].unique()) == ["DEMOK1", "DEMOK1:p.Thr90Ile"] and len(pairs) == 4
+    assert (pairs["completeness_error"] < 0.05).all()
+    assert all((explained / "variant_screen" / "demo-a.kinase_inhibitors" / image).exists() for image in pairs["image"])
+    for sample in ("demo-a", "demo-b"):
+        calls = pd.read_csv(explained / "calls" / sample / "summary.tsv", sep="\t")
+        assert all((explained / "calls" / sample / folder / "pileup.png").exists() for folder in calls["folder"])
+        if sample == "demo-a" and _has_model(CALLER):
+            gatekeeper = calls[(calls["ref"] == "C") & (calls["alts"] == "T")]
+            assert len(gatekeeper) == 1 and gatekeeper["genotype"].iloc[0] == 1
+    report = (work / "results" / "report.html").read_text()
+    assert "<h2>Explanations</h2>" in report and report.count("data:image/png;base64") >= 8
+
+
 def test_snakemake_report_registers_the_main_outputs(demo_run, tmp_path):
     """`snakemake --report report.zip` after the demo: Snakemake's own report holds genoscreen's HTML report, each
     sample's accuracy table, each library's hits and skipped records, and the variant screen's tables."""

@@ -58,6 +58,7 @@ def final_outputs():
     outputs += expand(results("variants/{sample}.eval.json"), sample=samples_with_truth())
     outputs += expand(results("screening/{name}.hits.tsv"), name=LIBRARIES)
     outputs += variant_screen_outputs()["shifts"]
+    outputs += [path for paths in explain_outputs().values() for path in paths]
     outputs.append(results("report.html"))
     return outputs
 
@@ -70,6 +71,31 @@ def variant_screen_outputs():
     return {"proteins": expand(results("variant_screen/{sample}.proteins.tsv"), sample=SAMPLES),
             "shifts": expand(results("variant_screen/{sample}.{name}.hits.tsv.shifts.tsv"), sample=SAMPLES,
                              name=LIBRARIES)}
+
+
+def explain_targets():
+    """The FASTA(s) holding the library hits' target sequences for `explain_hits`: screening.targets, else
+    explain.targets (a panel keeps no sequences); [] when there are none."""
+    return [path for path in (SCREEN["targets"], config["explain"]["targets"]) if path][:1]
+
+
+def explain_outputs():
+    """The explanation folders the config asks for: {"hits": per library, "variant_screen": per sample and library,
+    "calls": per sample}."""
+    explain = config["explain"]
+    top = explain["top_hits"] > 0
+    return {
+        "hits": expand(results("explain/hits/{name}"), name=LIBRARIES) if top and explain_targets() else [],
+        "variant_screen": [
+            results(f"explain/variant_screen/{s}.{n}") for s, n in zip(*_sample_library_pairs())
+        ] if top and variant_screen_outputs()["shifts"] else [],
+        "calls": expand(results("explain/calls/{sample}"), sample=SAMPLES) if explain["regions"] else [],
+    }
+
+
+def _sample_library_pairs():
+    pairs = [(s, n) for s in SAMPLES for n in LIBRARIES]
+    return [s for s, _ in pairs], [n for _, n in pairs]
 
 
 def print_accuracy():
@@ -114,6 +140,7 @@ def report_args(wildcards, input):
     args += [f"--compound-errors {n}={p}" for n, p in zip(LIBRARIES, input.errors)]
     args += [f"--proteins {s}={p}" for s, p in zip(SAMPLES, input.proteins)]
     args += [f"--shifts {s}={p}" for s, p in zip([s for s in SAMPLES for _ in LIBRARIES], input.shifts)]
+    args += [f"--explained {p}" for p in (*input.explained_hits, *input.explained_variants, *input.explained_calls)]
     about = {"results": RESULTS, "reference": REF}
     if SAMPLES:
         args.append(shlex.quote(f"--used-model=caller={config['variants']['model']}"))

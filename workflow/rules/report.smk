@@ -9,6 +9,9 @@ rule report:
         errors=expand(results("screening/{name}.errors.tsv"), name=LIBRARIES),
         proteins=variant_screen_outputs()["proteins"],
         shifts=variant_screen_outputs()["shifts"],
+        explained_hits=explain_outputs()["hits"],
+        explained_variants=explain_outputs()["variant_screen"],
+        explained_calls=explain_outputs()["calls"],
     output:
         report(results("report.html"), caption="../report/report.rst", category="1. Summary"),
     params:

@@ -274,11 +274,16 @@ def explain_affinity(model_dir, drugs, targets, pairs, out_dir, steps: int = DEF
     where = " ".join(map(str, target_files))
     if hits is not None:
         raw = read_hits(hits, ("compound_id", "target_id", "rank"))
+        unknown = ~raw["target_id"].isin(list(sequences))
+        if unknown.any():  # a panel's hits: only the targets whose sequences were given can be explained
+            log.warning("%s: %d hit(s) of %d target(s) not in --targets skipped (their sequences are needed)", hits,
+                        int(unknown.sum()), raw.loc[unknown, "target_id"].nunique())
         table = pd.DataFrame({"drug_id": raw["compound_id"], "target_id": raw["target_id"]})
-        if len(table):  # row numbers of the file in messages: checked before the top ones are chosen
-            check_pair_ids(table, ids, sequences, hits, drugs, where, invalid_ids)
+        if len(table):  # the whole file (its row numbers in messages); the skipped targets pass
+            check_pair_ids(table, ids, set(sequences) | set(table["target_id"][unknown]), hits, drugs, where,
+                           invalid_ids)
         rank = pd.to_numeric(raw["rank"], errors="coerce")
-        table = table.assign(rank=rank)[rank <= top].sort_values(["target_id", "rank"], kind="stable")
+        table = table.assign(rank=rank)[(rank <= top) & ~unknown].sort_values(["target_id", "rank"], kind="stable")
         table = table[["drug_id", "target_id"]].reset_index(drop=True)
     else:
         table = read_pairs(pairs)

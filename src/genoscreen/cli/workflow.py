@@ -55,6 +55,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="`genoscreen consequences` table of a sample (repeat)")
     p.add_argument("--shifts", type=_key_value, action="append", default=[], metavar="SAMPLE=TSV",
                    help="`screen --mutants` shift table of a sample (repeat, also for several libraries)")
+    p.add_argument("--explained", action="append", default=[], metavar="DIR",
+                   help="a folder of `genoscreen explain affinity` or `explain call --regions`, drawn in the report "
+                        "(repeat)")
     p.add_argument("--command", dest="made_by", metavar="TEXT",
                    help="the command that made the results, shown with the version and date (default: this one)")
     p.add_argument("--out", required=True, metavar="HTML", help="output HTML file")
@@ -119,7 +122,8 @@ def _report(args: argparse.Namespace) -> int:
     check_outputs({"--out": args.out}, {flag: [path for _, path in pairs] for flag, pairs in
                                         (("--vcf", args.vcf), ("--evaluation", args.evaluation), ("--hits", args.hits),
                                          ("--library", args.library), ("--compound-errors", args.compound_errors),
-                                         ("--proteins", args.proteins), ("--shifts", args.shifts))})
+                                         ("--proteins", args.proteins), ("--shifts", args.shifts),
+                                         ("--explained", [(None, path) for path in args.explained]))})
     build_report(
         args.out,
         vcfs=dict(args.vcf),
@@ -134,6 +138,7 @@ def _report(args: argparse.Namespace) -> int:
         compound_errors=dict(args.compound_errors),
         proteins=dict(args.proteins),
         shifts=list(args.shifts),
+        explained=list(args.explained),
         command=args.made_by or command_line(getattr(args, "argv", ["report"])),
     )
     return 0

@@ -400,6 +400,45 @@ def _variant_screen_section(proteins: dict, shifts: list, top: int) -> str:
     return "\n".join(parts)
 
 
+def _png_file(path: Path, width: int = 640) -> str:
+    data = base64.b64encode(Path(path).read_bytes()).decode()
+    return f'<img alt="{html.escape(Path(path).name)}" width="{width}" src="data:image/png;base64,{data}">'
+
+
+def _explanations_section(folders: list[str | Path], shown: int) -> str:
+    """The `genoscreen explain` folders: affinity ones (pairs.tsv: a drawing per pair) and call ones
+    (summary.tsv with a folder per call: the pileup beside its attributions), at most `shown` images each."""
+    import pandas as pd
+
+    parts = ["<h2>Explanations</h2>",
+             '<p class="note">Integrated gradients (<code>genoscreen explain</code>): how much each atom and residue '
+             "moved a predicted affinity away from the all-zero encoding's, and each read row and channel moved a "
+             "called genotype's probability away from a featureless pileup's (red: towards the prediction or call, "
+             "blue: against it). Attributions sum to that difference (the completeness error says how far).</p>"]
+    for folder in map(Path, folders):
+        if (folder / "pairs.tsv").exists():
+            table = pd.read_csv(folder / "pairs.tsv", sep="\t", dtype={"drug_id": str, "target_id": str},
+                                keep_default_na=False)
+            parts.append(f"<h3>{html.escape(folder.name)}: {len(table)} pair(s)</h3>")
+            if table.empty:
+                parts.append("<p>Nothing to explain (no hit of a target whose sequence was given).</p>")
+            for row in table.head(shown).itertuples():
+                parts.append(f"<p>{html.escape(row.drug_id)} on {html.escape(row.target_id)}: prediction "
+                             f"{float(row.prediction):.2f} (baseline {float(row.baseline):.2f}, completeness error "
+                             f"{float(row.completeness_error):.1%})</p>" + _png_file(folder / row.image))
+        elif (folder / "summary.tsv").exists():
+            table = pd.read_csv(folder / "summary.tsv", sep="\t", dtype={"contig": str}, keep_default_na=False)
+            parts.append(f"<h3>calls of {html.escape(folder.name)}: {len(table)}</h3>")
+            if table.empty:
+                parts.append("<p>No call with an alt allele in the regions of interest.</p>")
+            for row in table.head(shown).itertuples():
+                parts.append(f"<p>{html.escape(str(row.contig))}:{row.pos} {html.escape(row.ref)}&gt;"
+                             f"{html.escape(row.alts)}, {row.genotype} alt cop{'y' if row.genotype == 1 else 'ies'} "
+                             f"called with p = {float(row.probability):.3f}</p>"
+                             + _png_file(folder / row.folder / "pileup.png", 800))
+    return "\n".join(parts)
+
+
 def build_report(
     out: str | Path,
     *,
@@ -416,6 +455,7 @@ def build_report(
     command: str | None = None,
     proteins: dict[str, str | Path] | None = None,
     shifts: list[tuple[str, str | Path]] | None = None,
+    explained: list[str | Path] | None = None,
 ) -> Path:
     """Write the HTML report to `out` from the given per-sample VCFs, evaluation JSONs and hits tables.
 
@@ -423,7 +463,8 @@ def build_report(
     `models` by folder and weights digest) and `about`, what the run used (reference, panel, shards). `libraries`
     (and their `compound_errors` files), by hits name, give the number of compounds actually screened, which the
     top-K hits tables do not show. `proteins` (sample: `genoscreen consequences` table) and `shifts` ((sample,
-    `screen --mutants` shift table) pairs) add the variant-aware screening section.
+    `screen --mutants` shift table) pairs) add the variant-aware screening section; `explained` (folders of
+    `genoscreen explain affinity` or `explain call --regions`) the explanations, `top_hits` images each.
     """
     vcfs, evaluations, hits = dict(vcfs or {}), dict(evaluations or {}), dict(hits or {})
     body = [f"<h1>{html.escape(title)}</h1>"]
@@ -442,6 +483,8 @@ def build_report(
         body.append(_screening_section(hits, top_hits, targets_shown, dict(libraries or {}), dict(compound_errors or {})))
     if proteins or shifts:
         body.append(_variant_screen_section(dict(proteins or {}), list(shifts or []), top_hits))
+    if explained:
+        body.append(_explanations_section(list(explained), top_hits))
     if not (vcfs or hits):
         body.append("<p>No variant calls or screening hits were given.</p>")
     page = (f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"

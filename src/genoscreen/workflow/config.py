@@ -239,6 +239,7 @@ def load(config: dict, schema_dir: str | Path = SCHEMA_DIR) -> Plan:
     from genoscreen.affinity.io.compounds import Columns, compound_format
     from genoscreen.common.resources import find_model
     from genoscreen.demo import DemoSpec
+    from genoscreen.variants.regions import parse_regions
 
     schema_dir = Path(schema_dir)
     validate(config, schema_dir / "config.schema.yaml", "config")
@@ -278,6 +279,7 @@ def load(config: dict, schema_dir: str | Path = SCHEMA_DIR) -> Plan:
                              "(named by gene) that the mutants are compared with")
         inputs["config: variant_screen.annotation"] = variant_screen["annotation"]
         inputs["config: variant_screen.targets"] = variant_screen["targets"]
+    inputs["config: explain.targets"] = config["explain"]["targets"]
     if libraries:
         inputs["config: screening.model"] = screening["model"]
     if samples:
@@ -294,4 +296,9 @@ def load(config: dict, schema_dir: str | Path = SCHEMA_DIR) -> Plan:
         demo_lengths = dict(DemoSpec(seed=config["demo"]["seed"]).contigs)
     lengths = reference_lengths(config["reference"], demo_lengths) if samples else None
     shards = make_shards(config["variants"]["regions"], lengths, config["variants"]["shard_size"]) if samples else []
+    if samples and config["explain"]["regions"]:  # a typo stops the run here, not in each sample's job
+        try:
+            parse_regions(",".join(config["explain"]["regions"]), lengths)
+        except InputError as err:
+            raise InputError(f"config: explain.regions: {err}") from None
     return Plan(config, {s.name: s for s in samples}, shards, libraries)
