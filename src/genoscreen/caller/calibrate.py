@@ -52,6 +52,7 @@ def calibrate_model(model_dir: str | Path, folders: Sequence[str | Path], method
         "method": calibration.method,
         "temperature": round(calibration.temperature, 6),
         "bias": [round(b, 6) for b in calibration.bias],
+        **({"mix": float(f"{calibration.mix:.6g}")} if calibration.method == "temperature+mix" else {}),
         "floor": FLOOR,
         "fitted_on": [str(f) for f in folders],
         "n_examples": int(len(labels)),

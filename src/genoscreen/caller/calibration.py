@@ -3,7 +3,11 @@
 The network is trained with label smoothing, so its softmax is capped (a clean hom-alt call gets GQ ~20) and its
 confidence is not an error rate. A calibration maps the model's 3-class probabilities p (0, 1, 2 copies of the
 example's alt) to softmax(log(max(p, FLOOR)) / T + b): temperature scaling (b = 0, keeps every call, monotone in
-the log-odds) or temperature scaling with a per-class bias (b[0] = 0; may move calls near a class boundary). Since
+the log-odds) or temperature scaling with a per-class bias (b[0] = 0; may move calls near a class boundary); and
+`temperature+mix` mixes the tempered probabilities with the uniform one, (1 - m) softmax(log p / T) + m / 3: an error
+floor (GQ and QUAL at most about -10 log10(2m/3)), for a network that is right at any confidence except a fixed share
+of sites it cannot see (label noise, pileups that look clean and are not), where no temperature fits both the
+uncertain calls and the sure ones. It keeps every call. Since
 the exported forward pass is softmax(logits), log p / T is the logits / T up to a constant: exact temperature scaling.
 
 It is fitted by minimising the negative log-likelihood of labelled examples (make-examples --truth) of raw model
@@ -33,7 +37,8 @@ from genoscreen.common.errors import InputError
 log = logging.getLogger(__name__)
 
 KEY = "calibration"
-METHODS = ("temperature", "temperature+bias")
+METHODS = ("temperature", "temperature+bias", "temperature+mix")
+MIX_BOUNDS = (1e-7, 0.3)
 FLOOR = 1e-8  # log(p) is taken of max(p, FLOOR)
 T_BOUNDS = (0.02, 20.0)
 # Bins of stated quality (inclusive edges): 5 wide up to 40, where calibration is required, then coarser.
@@ -45,11 +50,12 @@ FIX = "refit it with `genoscreen calibrate-caller`, or delete the \"calibration\
 
 @dataclasses.dataclass(frozen=True)
 class Calibration:
-    """probs -> softmax(log(max(probs, FLOOR)) / temperature + bias), row by row."""
+    """probs -> (1 - mix) softmax(log(max(probs, FLOOR)) / temperature + bias) + mix / 3, row by row."""
 
     method: str = "temperature"
     temperature: float = 1.0
     bias: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    mix: float = 0.0
 
     def apply(self, probs: np.ndarray) -> np.ndarray:
         probs = np.asarray(probs)
@@ -57,12 +63,15 @@ class Calibration:
         logits -= logits.max(axis=-1, keepdims=True)
         out = np.exp(logits)
         out /= out.sum(axis=-1, keepdims=True)
+        if self.mix:
+            out = (1.0 - self.mix) * out + self.mix / out.shape[-1]
         return out.astype(probs.dtype if probs.dtype.kind == "f" else np.float32)
 
     def describe(self) -> str:
         """One line for provenance (a VCF header, a PROBS file's meta)."""
-        bias = "" if self.method == "temperature" else f" bias={','.join(f'{b:.4g}' for b in self.bias)}"
-        return f"{self.method} T={self.temperature:.4g}{bias}"
+        bias = "" if self.method != "temperature+bias" else f" bias={','.join(f'{b:.4g}' for b in self.bias)}"
+        mix = f" mix={self.mix:.4g}" if self.method == "temperature+mix" else ""
+        return f"{self.method} T={self.temperature:.4g}{bias}{mix}"
 
     @classmethod
     def from_entry(cls, entry, where: str | Path) -> "Calibration":
@@ -79,12 +88,16 @@ class Calibration:
             bias = tuple(float(b) for b in entry.get("bias", (0.0, 0.0, 0.0)))
             if len(bias) != 3 or not all(math.isfinite(b) for b in bias):
                 raise ValueError(f"bias {entry.get('bias')!r} must be 3 finite numbers")
-            if method == "temperature" and any(bias):
-                raise ValueError(f"method 'temperature' with a non-zero bias {list(bias)}")
+            if method != "temperature+bias" and any(bias):
+                raise ValueError(f"method {method!r} with a non-zero bias {list(bias)}")
+            mix = float(entry.get("mix", 0.0))
+            if not (0.0 <= mix < 1.0) or (method != "temperature+mix" and mix):
+                raise ValueError(f"mix {entry.get('mix')!r} must be in [0, 1), and 0 unless the method is "
+                                 "'temperature+mix'")
         except (KeyError, TypeError, ValueError) as err:
             detail = f"missing {err}" if isinstance(err, KeyError) else str(err)
             raise InputError(f"{where}: malformed \"{KEY}\" entry ({detail}); {FIX}") from None
-        return cls(method, temperature, bias)
+        return cls(method, temperature, bias, mix)
 
 
 def from_model_info(info: dict, model_dir: str | Path, digest: str | None = None) -> Calibration | None:
@@ -123,6 +136,8 @@ def fit(probs: np.ndarray, labels: np.ndarray, method: str = "temperature") -> C
     z = np.log(np.maximum(probs, FLOOR))
     picked = z[np.arange(len(labels)), labels]
     with_bias = method == "temperature+bias"
+    if method == "temperature+mix":
+        return _fit_mix(z, labels)
 
     def objective(x):
         inv_t = math.exp(-x[0])
@@ -151,6 +166,29 @@ def fit(probs: np.ndarray, labels: np.ndarray, method: str = "temperature") -> C
                     temperature, T_BOUNDS)
     bias = (0.0, float(result.x[1]), float(result.x[2])) if with_bias else (0.0, 0.0, 0.0)
     return Calibration(method, temperature, bias)
+
+
+def _fit_mix(z: np.ndarray, labels: np.ndarray) -> Calibration:
+    """temperature+mix: (log T, log mix) minimising the NLL, from the temperature-only fit and a 1e-3 mix."""
+    from scipy.optimize import minimize
+    from scipy.special import log_softmax
+
+    rows = np.arange(len(labels))
+
+    def objective(x):
+        mix = math.exp(x[1])
+        picked = np.exp(log_softmax(z * math.exp(-x[0]), axis=1)[rows, labels])
+        return float(-np.mean(np.log((1.0 - mix) * picked + mix / 3.0)))
+
+    start = fit(np.exp(z), labels, "temperature").temperature
+    bounds = [tuple(math.log(b) for b in T_BOUNDS), tuple(math.log(b) for b in MIX_BOUNDS)]
+    result = minimize(objective, np.array([math.log(start), math.log(1e-3)]), method="L-BFGS-B", bounds=bounds)
+    if not result.success:
+        log.warning("calibration fit did not converge (%s); using its last estimate", result.message)
+    temperature, mix = math.exp(float(result.x[0])), math.exp(float(result.x[1]))
+    if abs(math.log(mix) - bounds[1][0]) < 1e-3:
+        log.warning("fitted mix %.3g is at its lower bound: no error floor among the examples; use temperature", mix)
+    return Calibration("temperature+mix", temperature, (0.0, 0.0, 0.0), mix)
 
 
 # ---- measuring -----------------------------------------------------------------------------------------------

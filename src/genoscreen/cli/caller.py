@@ -61,9 +61,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="caller model directory to calibrate (its model.json is rewritten)")
     p.add_argument("--examples", nargs="+", required=True, metavar="DIR",
                    help="labelled examples folders to fit on (held out from training)")
-    p.add_argument("--method", default="temperature", choices=["temperature", "temperature+bias"],
+    p.add_argument("--method", default="temperature", choices=["temperature", "temperature+bias", "temperature+mix"],
                    help="temperature: softmax(log p / T), keeps every call; temperature+bias: also a per-class "
-                   "bias (may change calls near a class boundary). Default: temperature")
+                   "bias (may change calls near a class boundary); temperature+mix: (1 - m) softmax(log p / T) + m/3, "
+                   "an error floor m fitted too (caps GQ/QUAL near -10 log10(2m/3)), keeps every call. "
+                   "Default: temperature")
     p.set_defaults(func=_calibrate)
 
     p = sub.add_parser(

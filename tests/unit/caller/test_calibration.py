@@ -52,6 +52,26 @@ def test_fit_with_bias_recovers_a_known_bias():
     np.testing.assert_allclose(fitted.bias, (0.0, 1.0, -0.5), atol=0.1)
 
 
+def test_fit_with_mix_recovers_an_error_floor():
+    """Labels that are right with the model's probability except for a fixed 1% drawn at random: the fit finds the
+    mix (and the temperature), caps GQ near -10 log10(2m/3), keeps every call; the entry round-trips."""
+    logits, labels = _sample(n=40_000, seed=3)
+    rng = np.random.default_rng(4)
+    noisy = np.where(rng.random(len(labels)) < 0.01, rng.integers(0, 3, len(labels)), labels)
+    probs = _softmax(logits).astype(np.float32)
+    fitted = cal.fit(probs, noisy, "temperature+mix")
+    assert fitted.method == "temperature+mix" and fitted.mix == pytest.approx(0.01, rel=0.3)
+    assert fitted.temperature == pytest.approx(1.0, rel=0.1)
+    out = fitted.apply(probs)
+    np.testing.assert_array_equal(out.argmax(axis=1), probs.argmax(axis=1))
+    np.testing.assert_allclose(out.sum(axis=1), 1.0, atol=1e-6)
+    assert cal.gq(out).max() <= round(-10 * np.log10(2 * fitted.mix / 3)) + 1
+    assert cal.nll(out, noisy) < cal.nll(cal.fit(probs, noisy, "temperature").apply(probs), noisy)
+    entry = {"method": "temperature+mix", "temperature": fitted.temperature, "mix": fitted.mix}
+    assert cal.Calibration.from_entry(entry, "m/model.json") == fitted
+    assert "mix=" in fitted.describe()
+
+
 def test_temperature_keeps_calls_and_sums_to_one():
     probs = _softmax(np.random.default_rng(2).normal(0, 4, (500, 3))).astype(np.float32)
     for temperature in (0.3, 1.0, 4.0):
@@ -72,6 +92,8 @@ def test_temperature_keeps_calls_and_sums_to_one():
     ({"method": "temperature", "temperature": "hot"}, "could not convert"),
     ({"method": "temperature+bias", "temperature": 1.0, "bias": [0, 1]}, "3 finite numbers"),
     ({"method": "temperature", "temperature": 1.0, "bias": [0, 1, 0]}, "non-zero bias"),
+    ({"method": "temperature+mix", "temperature": 1.0, "mix": 1.5}, "mix 1.5 must be in [0, 1)"),
+    ({"method": "temperature", "temperature": 1.0, "mix": 0.01}, "0 unless the method"),
 ])
 def test_malformed_entry_is_one_input_error(entry, why):
     with pytest.raises(InputError, match="model.json: malformed \"calibration\" entry") as err:
