@@ -265,11 +265,14 @@ def explain_affinity(model_dir, drugs, targets, pairs, out_dir, steps: int = DEF
     model, config = load_model(model_dir)
     ids, smiles, invalid = load_compounds(drugs, columns=columns or DEFAULT_COLUMNS)
     sequences: dict[str, str] = {}
-    for path in target_files:
-        for target_id, sequence in read_targets(path).items():
+    for path in target_files:  # one may be empty (a sample's mutants, when it has none), not all
+        for target_id, sequence in read_targets(path, allow_empty=len(target_files) > 1).items():
             if target_id in sequences:
                 raise InputError(f"{path}: target {target_id} is also in an earlier --targets file; give each id once")
             sequences[target_id] = sequence
+    if not sequences:
+        raise InputError(f"--targets {' '.join(map(str, target_files))}: no sequences in any of them; give a protein "
+                         "FASTA")
     invalid_ids = {row[1] for row in invalid}
     where = " ".join(map(str, target_files))
     if hits is not None:
