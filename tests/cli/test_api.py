@@ -74,8 +74,10 @@ def test_predict_returns_what_affinity_predict_writes(affinity_inputs, tmp_path)
     pd.testing.assert_frame_equal(table.round(5), written, check_dtype=False)
     assert (tmp_path / "api.tsv.invalid_smiles.tsv").read_text() == (tmp_path / "cli.tsv.invalid_smiles.tsv").read_text()
     pd.testing.assert_frame_equal(genoscreen.predict(model, drugs, targets, pairs), table)  # no file without out
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["api.tsv", "api.tsv.invalid_smiles.tsv", "cli.tsv",
-                                                          "cli.tsv.invalid_smiles.tsv"]
+    assert (tmp_path / "api.tsv.truncated.tsv").read_text() == (tmp_path / "cli.tsv.truncated.tsv").read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["api.tsv", "api.tsv.invalid_smiles.tsv",
+                                                          "api.tsv.truncated.tsv", "cli.tsv",
+                                                          "cli.tsv.invalid_smiles.tsv", "cli.tsv.truncated.tsv"]
 
 
 def test_the_cli_runs_predict(monkeypatch, affinity_inputs, tmp_path):

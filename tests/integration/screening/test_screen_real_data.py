@@ -54,7 +54,13 @@ def test_shipped_davis_panel_screens_the_442_kinases(shared, tmp_path):
 
     (name, n_targets, status, _), *_ = [row for row in panels.describe_panels(SHIPPED_DAVIS) if row[0] == "davis"]
     assert (n_targets, status) == (442, "ok")
+    from genoscreen.affinity.io.proteins import read_targets
+    from genoscreen.affinity.mutants import build_mutants
+
     drugs, library, targets, _ = _subset(shared, tmp_path, 4, 6)
+    # the panel holds the targets the model was trained on: the Davis file's, its mutants rebuilt from their names
+    rebuilt, _ = build_mutants(read_targets(shared("dta", "davis", "targets.fasta")))
+    targets = {name: rebuilt[name] for name in targets}
     summary = screen(SHIPPED_DAVIS, library, tmp_path / "hits.tsv", panel="davis", top_k=442)
     assert summary.pairs == 4 * 442
     table = pd.read_csv(tmp_path / "hits.tsv", sep="\t")
