@@ -136,13 +136,15 @@ if CALLER_DATA:
             val=caller_examples("val"),
         output:
             directory("results/training/caller/calibrated"),
+        params:
+            method=TRAIN_CALLER["calibration"],
         log:
             "logs/calibrate_caller.log",
         conda:
             ENV
         shell:
             "rm -rf {output} && cp -r {input.network} {output} && "
-            "genoscreen calibrate-caller --model {output} --examples {input.val} 2> {log}"
+            "genoscreen calibrate-caller --model {output} --examples {input.val} --method {params.method} 2> {log}"
 
     rule caller_heldout:
         input:

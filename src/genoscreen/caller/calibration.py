@@ -288,8 +288,9 @@ def calibration_card_lines(info: dict, bench: dict | None = None) -> list[str]:
                  "trained with label smoothing, so they are capped)."]
     else:
         calibration = Calibration.from_entry(entry, MODEL_JSON)
-        lines = [f"`genoscreen calibrate-caller`: {calibration.describe()} (probabilities -> softmax(log p / T"
-                 f"{' + bias' if calibration.method != 'temperature' else ''})), fitted by NLL on "
+        form = {"temperature": "softmax(log p / T)", "temperature+bias": "softmax(log p / T + bias)",
+                "temperature+mix": "(1 - mix) softmax(log p / T) + mix / 3"}[calibration.method]
+        lines = [f"`genoscreen calibrate-caller`: {calibration.describe()} (probabilities -> {form}), fitted by NLL on "
                  f"{entry.get('n_examples')} labelled examples of {', '.join(map(str, entry.get('fitted_on') or []))};"
                  f" NLL {entry.get('nll_before')} -> {entry.get('nll_after')} on them. Applied after the forward "
                  "pass by every `call`/`call-variants`."]
