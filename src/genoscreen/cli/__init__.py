@@ -71,12 +71,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)  # the command line, for output headers
     setup_logging(-1 if args.quiet else args.verbose)
+    claims = contextlib.ExitStack()  # the CPUs this command holds, released when it returns
     if argv is None:  # a command-line process (not a caller's in-process call): its CPUs follow --threads
         from genoscreen.common.cpus import limit_cpus
 
-        limit_cpus(getattr(args, "threads", None))
+        limit_cpus(getattr(args, "threads", None), claims)
     try:
-        with sigterm_as_interrupt():
+        with claims, sigterm_as_interrupt():
             result = args.func(args)
     except GenoscreenError as err:
         print(f"genoscreen {args.command}: error: {err}", file=sys.stderr)
