@@ -35,6 +35,7 @@ wildcard_constraints:
     chunk=r"\d+",
     name=r"[A-Za-z0-9_.-]+",
     fmt=r"\.(smi|tsv|csv|sdf)",
+    dataset=r"[A-Za-z0-9_-]+",
 
 
 def results(path):
@@ -264,16 +265,35 @@ def caller_heldout_outputs():
             if row.split == "test" and row.source == "sim" for folder in row.folders]
 
 
+MERGED = ("drugs", "targets", "pairs")  # a data set with `sources` trains on their merge (rule affinity_merge)
+
+
 def affinity_setting(key):
-    """A training.affinity data set's setting, as an input/params function of the {dataset} wildcard."""
-    return lambda wildcards: config["training"]["affinity"][wildcards.dataset][key]
+    """A training.affinity data set's setting, as an input/params function of the {dataset} wildcard (its drugs,
+    targets and pairs: the merged files when it lists `sources`)."""
+
+    def setting(wildcards):
+        dataset = config["training"]["affinity"][wildcards.dataset]
+        if key in MERGED and dataset["sources"]:
+            return f"results/training/affinity/{wildcards.dataset}/merged/{MERGED_FILES[key]}"
+        return dataset[key]
+
+    return setting
+
+
+MERGED_FILES = {"drugs": "drugs.tsv", "targets": "targets.fasta", "pairs": "pairs.tsv"}
+
+
+def affinity_sources(key):
+    """The `sources` files of one kind (drugs, targets or pairs) of a merged data set, in order."""
+    return lambda wildcards: [s[key] for s in config["training"]["affinity"][wildcards.dataset]["sources"]]
 
 
 def affinity_targets(wildcards):
     """The data set's targets FASTA, or its copy with the mutants rebuilt (`mutant_targets: true`)."""
     if config["training"]["affinity"][wildcards.dataset]["mutant_targets"]:
         return f"results/training/affinity/{wildcards.dataset}/targets.fasta"
-    return config["training"]["affinity"][wildcards.dataset]["targets"]
+    return affinity_setting("targets")(wildcards)
 
 
 def affinity_cv_input(wildcards):

@@ -236,6 +236,21 @@ if CALLER_DATA:
 
 if TRAIN_AFFINITY:
 
+    rule affinity_merge:
+        input:
+            drugs=affinity_sources("drugs"),
+            targets=affinity_sources("targets"),
+            pairs=affinity_sources("pairs"),
+        output:
+            **{key: f"results/training/affinity/{{dataset}}/merged/{name}" for key, name in MERGED_FILES.items()},
+        log:
+            "logs/affinity_merge/{dataset}.log",
+        conda:
+            ENV
+        shell:
+            "genoscreen affinity merge --drugs {input.drugs} --targets {input.targets} --pairs {input.pairs} "
+            "--out results/training/affinity/{wildcards.dataset}/merged 2> {log}"
+
     rule affinity_mutant_targets:
         input:
             affinity_setting("targets"),

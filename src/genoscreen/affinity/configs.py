@@ -141,6 +141,14 @@ PRESETS: dict[str, AffinityConfig] = {
         warmup_steps=400, ema_decay=0.999, block_targets=16, max_batch_targets=16, max_batch_drugs=224,
         aupr_threshold=12.1,
     ),
+    # A general model over many compounds and protein families (BindingDB Kd + Davis): sparse pairs (~2 per
+    # compound), so a batch gathers 16 targets' pairs with up to 224 distinct compounds; Davis' lengths and kernels,
+    # KIBA's longer SMILES.
+    "bindingdb": AffinityConfig(
+        preset="bindingdb", max_drug_len=100, max_target_len=1200, kernel_drug=8, kernel_target=8, epochs=40,
+        warmup_steps=400, ema_decay=0.999, block_targets=16, max_batch_targets=16, max_batch_drugs=224,
+        aupr_threshold=7.0,
+    ),
     # A CPU-sized variant for tests and CI: same code path, tiny widths.
     "test": AffinityConfig(
         preset="test", max_drug_len=64, max_target_len=256, kernel_drug=4, kernel_target=8,

@@ -128,6 +128,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_predict)
 
     p = affinity_sub.add_parser(
+        "merge", help="one training set from several (drugs, targets, pairs) on one label scale",
+        description="Writes OUT/drugs.tsv, OUT/targets.fasta and OUT/pairs.tsv from the sources, given in the same "
+                    "order to each flag (e.g. BindingDB Kd and Davis, both pKd). Ids are kept; an id in two sources "
+                    "must be the same molecule or sequence; every source's label column must have the same name; "
+                    "a fold column is kept only when every source has one. Invalid SMILES are left out and counted.")
+    p.add_argument("--drugs", required=True, nargs="+", metavar="LIB", help="compound files, one per source")
+    p.add_argument("--targets", required=True, nargs="+", metavar="FASTA", help="protein FASTAs, one per source")
+    p.add_argument("--pairs", required=True, nargs="+", metavar="TSV", help="labelled pairs TSVs, one per source")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (its three files are replaced)")
+    p.set_defaults(func=run_merge)
+
+    p = affinity_sub.add_parser(
         "mutants", help="rebuild mutant targets from their names (ABL1(T315I), EGFR(E746A750del)) on the wild type",
         description="Davis gives most mutant kinases the wild type's sequence. Writes --out: the FASTA with every "
                     "mutant whose name states its change (point mutations, several at once, deletions) rebuilt on "
@@ -420,4 +432,21 @@ def run_evaluate(args) -> int:
     if args.out:
         with atomic_open(args.out) as handle:
             json.dump({**metrics, "aupr_threshold": threshold, "n_skipped_na": int(skipped.sum())}, handle, indent=2)
+    return 0
+
+
+def run_merge(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from genoscreen.affinity.merge import merge_sources
+    from genoscreen.common.errors import InputError
+    from genoscreen.common.io import check_outputs
+
+    if not len(args.drugs) == len(args.targets) == len(args.pairs):
+        raise InputError(f"{len(args.drugs)} --drugs, {len(args.targets)} --targets and {len(args.pairs)} --pairs: "
+                         "give one of each per source, in the same order")
+    out = Path(args.out)
+    check_outputs({"--out": [out / "drugs.tsv", out / "targets.fasta", out / "pairs.tsv"]},
+                  {"--drugs": args.drugs, "--targets": args.targets, "--pairs": args.pairs})
+    merge_sources(list(zip(args.drugs, args.targets, args.pairs)), out)
     return 0

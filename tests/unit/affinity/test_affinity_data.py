@@ -157,3 +157,36 @@ def test_named_id_and_smiles_columns(tmp_path):
     (tmp_path / "dp.txt").write_text("ethanol CCO\n")
     with pytest.raises(InputError, match=r"rename it .*\(--id-column 1 --smiles-column 2\)"):
         read_compounds(tmp_path / "dp.txt")
+
+
+def test_merge_two_sources_into_one_training_set(tmp_path):
+    """affinity merge: ids kept, a shared id must be the same molecule (any spelling) or sequence, one label scale,
+    fold kept only when every source has it; the merged set trains as any other."""
+    from genoscreen.affinity.merge import merge_sources
+    from genoscreen.affinity.io.pairs import read_pairs
+    from genoscreen.affinity.io.proteins import read_targets
+    from genoscreen.common.errors import InputError
+
+    def source(name, drugs, targets, pairs, fold=True):
+        (tmp_path / f"{name}.tsv").write_text("drug_id\tsmiles\n" + "".join(f"{d}\t{s}\n" for d, s in drugs))
+        (tmp_path / f"{name}.fasta").write_text("".join(f">{t}\n{s}\n" for t, s in targets))
+        head = "drug_id\ttarget_id\tpkd" + ("\tfold" if fold else "")
+        (tmp_path / f"{name}.pairs.tsv").write_text(head + "\n" + "".join(
+            "\t".join(map(str, p[: 4 if fold else 3])) + "\n" for p in pairs))
+        return tmp_path / f"{name}.tsv", tmp_path / f"{name}.fasta", tmp_path / f"{name}.pairs.tsv"
+
+    a = source("a", [("d1", "CCO"), ("d2", "c1ccccc1O")], [("T1", "MKVLA"), ("T2", "MKKLL")],
+               [("d1", "T1", 5.0, 0), ("d2", "T2", 6.5, 1)])
+    b = source("b", [("d1", "OCC"), ("d3", "CC(=O)O")], [("T1", "MKVLA"), ("P1", "MSTNP")],
+               [("d3", "P1", 7.25, 0)], fold=False)
+    summary = merge_sources([a, b], tmp_path / "out")
+    assert summary == {"drugs": 3, "targets": 3, "pairs": 3, "invalid_smiles": 0, "label": "pkd", "fold": False}
+    pairs = read_pairs(tmp_path / "out" / "pairs.tsv")
+    assert pairs["label"].tolist() == [5.0, 6.5, 7.25] and "fold" not in pairs.columns
+    assert list(read_targets(tmp_path / "out" / "targets.fasta")) == ["T1", "T2", "P1"]
+    c = source("c", [("d1", "CCN")], [("T9", "MKVLA")], [("d1", "T9", 5.0, 0)])
+    with pytest.raises(InputError, match="drug d1 is another molecule"):
+        merge_sources([a, c], tmp_path / "bad")
+    d = source("d", [("d9", "CCN")], [("T1", "MKVLAW")], [("d9", "T1", 5.0, 0)])
+    with pytest.raises(InputError, match="target T1 has another sequence"):
+        merge_sources([a, d], tmp_path / "bad")
