@@ -74,15 +74,15 @@ def area(xs, top, rand) -> float:
 # ----------------------------------------------------------------------------------------------------------- affinity
 def affinity_part(args) -> dict:
     import jax
-    import pandas as pd
     from flax import nnx
 
     from genoscreen.affinity.checkpoint import load_model
     from genoscreen.affinity.explain import _integrated_gradients, explain_pairs, onehot_inputs, predict_onehot
     from genoscreen.affinity.io.compounds import load_compounds
+    from genoscreen.affinity.io.pairs import read_pairs
     from genoscreen.affinity.io.proteins import read_targets
 
-    pairs = pd.read_csv(DAVIS / "train_pairs.tsv", sep="\t")
+    pairs = read_pairs(DAVIS / "train_pairs.tsv")  # ids as text, as the compound and FASTA readers give them
     model_dir = args.affinity_model
     if model_dir is None:
         model_dir = args.workdir / f"davis_fold{args.heldout_fold}"
@@ -146,6 +146,9 @@ def affinity_part(args) -> dict:
     result = {"model": str(model_dir), "heldout_fold": args.heldout_fold, "pairs": len(explanations), "steps": steps,
               "batch": batch, "mean_prediction": float(prediction.mean()),
               "worst_completeness_error": float(max(e.completeness_error for e in explanations)),
+              "median_completeness_error": float(np.median([e.completeness_error for e in explanations])),
+              "pairs_within_1pct": float(np.mean([e.completeness_error <= 0.01 for e in explanations])),
+              "worst_completeness_abs": float(max(abs(e.total - (e.prediction - e.baseline)) for e in explanations)),
               "grad_batch_s": grad_s, "bound_pairs_per_s": bound, "achieved_pairs_per_s": achieved,
               "achieved_over_bound": achieved / bound, "fractions": list(FRACTIONS)}
     for side, c in curves.items():
@@ -307,7 +310,9 @@ def main(argv=None) -> int:
     if args.part in ("affinity", "both"):
         result["affinity"] = a = affinity_part(args)
         print(f"affinity: {a['pairs']} Davis fold-{a['heldout_fold']} pairs (held out from the model), {a['steps']} "
-              f"steps, completeness error <= {a['worst_completeness_error']:.2%}")
+              f"steps, completeness error: median {a['median_completeness_error']:.2%}, within 1% for "
+              f"{a['pairs_within_1pct']:.0%} of pairs, worst {a['worst_completeness_error']:.1%} (relative to the "
+              f"pair's f(x) - f(baseline)) = {a['worst_completeness_abs']:.3f} pKd")
         for side in ("drug", "target"):
             print(f"  deletion {side}: area between random and top curves {a[side]['area_between']:+.3f} pKd; "
                   f"top below random at 10% for {a[side]['pairs_top_below_random_at_10pct']:.0%} of pairs")
