@@ -33,7 +33,7 @@ def _add_inputs(p: argparse.ArgumentParser, labels: bool) -> None:
 
 def _add_training(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preset", required=True, choices=PRESET_CHOICES,
-                   help="named config: max lengths, kernel sizes, batching (davis 85/1200, kiba 100/1000; test = tiny CPU model)")
+                   help="named config: max lengths, kernel sizes, batching (davis 85/1200, kiba 100/1000, bindingdb 100/1200 for sparse many-compound sets; test = tiny CPU model)")
     add_config_flags(p, AffinityConfig, TRAIN_FLAGS, PRESETS)
     p.add_argument("--time-budget", type=float, metavar="SECONDS",
                    help="stop training this many seconds after the command started (within 16 steps; "
