@@ -217,3 +217,28 @@ def test_train_set_reaches_the_config(trained, tmp_path, capsys):
     err = _error_line(capsys, [*base, "--out", str(tmp_path / "x"), "--set", "model.filters=8,16"])
     assert "--set model.filters='8,16': expected 3 comma-separated values, each an int" in err
     assert not (tmp_path / "x").exists()
+
+
+def test_merge_then_train_on_the_merge(trained, tmp_path, capsys):
+    """affinity merge: the tiny set with a second source of its own; the merged set trains; one source per flag
+    in order, and an output that would overwrite an input is refused before work starts."""
+    root, drugs, targets, pairs, _ = trained
+    (tmp_path / "b.tsv").write_text("drug_id\tsmiles\nextra1\tCCOC(=O)c1ccccc1\n")
+    (tmp_path / "b.fasta").write_text(">EXTRA\nMKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQAPILSRVGDGTQDNLSGAEKAVQVKVKALPDAQ\n")
+    first_target = next(line[1:].split()[0] for line in Path(targets).read_text().splitlines() if line.startswith(">"))
+    (tmp_path / "b.pairs.tsv").write_text(f"drug_id\ttarget_id\tpkd\tfold\nextra1\tEXTRA\t6.5\t0\n")
+    out = tmp_path / "merged"
+    assert main(["affinity", "merge", "--drugs", str(drugs), str(tmp_path / "b.tsv"), "--targets", str(targets),
+                 str(tmp_path / "b.fasta"), "--pairs", str(pairs), str(tmp_path / "b.pairs.tsv"), "--out", str(out)]) == 0
+    merged = pd.read_csv(out / "pairs.tsv", sep="\t")
+    assert len(merged) == len(pd.read_csv(pairs, sep="\t")) + 1 and "fold" in merged.columns
+    assert ">EXTRA" in (out / "targets.fasta").read_text() and f">{first_target}" in (out / "targets.fasta").read_text()
+    assert main(["affinity", "train", "--drugs", str(out / "drugs.tsv"), "--targets", str(out / "targets.fasta"),
+                 "--pairs", str(out / "pairs.tsv"), "--preset", "test", "--epochs", "1", "--out", str(tmp_path / "m")]) == 0
+    capsys.readouterr()
+    assert main(["affinity", "merge", "--drugs", str(drugs), "--targets", str(targets), str(tmp_path / "b.fasta"),
+                 "--pairs", str(pairs), "--out", str(out)]) == 2
+    assert "give one of each per source" in capsys.readouterr().err
+    assert main(["affinity", "merge", "--drugs", str(drugs), "--targets", str(targets), "--pairs", str(pairs),
+                 "--out", str(Path(pairs).parent)]) == 2
+    assert "overwrite the input" in capsys.readouterr().err
