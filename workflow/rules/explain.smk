@@ -28,7 +28,7 @@ rule explain_hits:
         ENV
     shell:
         "genoscreen explain affinity --model {input.model} --drugs {input.compounds} {params.columns} "
-        "--targets {input.targets} --hits {input.hits} --top {params.top} --steps {params.steps} --out {output} "
+        "--targets {input.targets} --hits-table {input.hits} --top {params.top} --steps {params.steps} --out {output} "
         "2> {log}"
 
 
@@ -56,7 +56,7 @@ rule explain_variant_screen:
         ENV
     shell:
         "genoscreen explain affinity --model {input.model} --drugs {input.compounds} {params.columns} "
-        "--targets {input.targets} {input.mutants} --hits {input.hits} --top {params.top} --steps {params.steps} "
+        "--targets {input.targets} {input.mutants} --hits-table {input.hits} --top {params.top} --steps {params.steps} "
         "--out {output} 2> {log}"
 
 

@@ -257,7 +257,7 @@ def explain_affinity(model_dir, drugs, targets, pairs, out_dir, steps: int = DEF
     if steps < 2:
         raise InputError(f"--steps {steps}: integrated gradients need at least 2 steps (default {DEFAULT_STEPS})")
     if (pairs is None) == (hits is None):
-        raise InputError("give --pairs TSV or --hits TSV (with --top N), not both")
+        raise InputError("give --pairs TSV or --hits-table TSV (with --top N), not both")
     target_files = [targets] if isinstance(targets, (str, Path)) else list(targets)
     model_dir = find_model(model_dir)
     check_outputs({"--out": Path(out_dir)}, {"--model": model_files(model_dir), "--drugs": drugs,

@@ -25,10 +25,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="protein FASTA(s) holding the pairs' targets (e.g. wild types and mutants)")
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--pairs", metavar="TSV", help="drug_id, target_id pairs to explain")
-    which.add_argument("--hits", metavar="TSV", help="a hits table of `genoscreen screen` (compound_id, target_id, "
+    which.add_argument("--hits-table", metavar="TSV", help="a hits table of `genoscreen screen` (compound_id, target_id, "
                        "rank): explain its --top best compounds of each target")
     p.add_argument("--top", type=positive_int, default=3, metavar="N",
-                   help="with --hits: the N best-ranked compounds of each target (default 3)")
+                   help="with --hits-table: the N best-ranked compounds of each target (default 3)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (replaced when complete)")
     p.add_argument("--steps", type=positive_int, default=128, metavar="N", help="integration steps (default 128)")
     p.set_defaults(func=_explain_affinity)
@@ -57,7 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _explain_affinity(args: argparse.Namespace) -> int:
     from genoscreen.affinity.explain import explain_affinity
 
-    explain_affinity(args.model, args.drugs, args.targets, args.pairs, args.out, steps=args.steps, hits=args.hits,
+    explain_affinity(args.model, args.drugs, args.targets, args.pairs, args.out, steps=args.steps, hits=args.hits_table,
                      top=args.top, columns=columns_of(args))
     return 0
 

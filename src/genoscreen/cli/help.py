@@ -31,6 +31,9 @@ METAVARS = {
 
 EXAMPLES = {
     "affinity mutants": "genoscreen affinity mutants --targets davis/targets.fasta --out davis_mutants.fasta",
+    "affinity merge": "genoscreen affinity merge --drugs bindingdb/drugs.tsv davis/drugs.tsv --targets "
+                      "bindingdb/targets.fasta davis/targets.fasta --pairs bindingdb/pairs.tsv davis/pairs.tsv "
+                      "--out merged",
     "explain": "genoscreen explain affinity --model dta-davis --drugs lib.smi --targets kinases.fasta "
                "--pairs pairs.tsv --out explained",
     "explain affinity": "genoscreen explain affinity --model dta-davis --drugs lib.smi --targets kinases.fasta "

@@ -63,7 +63,7 @@ def test_explain_affinity_command(tiny_model_dir, tmp_path, capsys):
 
 
 def test_explain_the_top_hits_of_a_screen(tiny_model_dir, tmp_path):
-    """--hits with --top N: the N best-ranked compounds of each target of a `screen` table, the targets read from
+    """--hits-table with --top N: the N best-ranked compounds of each target of a `screen` table, the targets read from
     two FASTAs (a wild type and its mutant, as the variant screen writes them); a hit naming an unknown compound is
     one clear line with the hits file's row."""
     from genoscreen.cli import main
@@ -81,17 +81,17 @@ def test_explain_the_top_hits_of_a_screen(tiny_model_dir, tmp_path):
     table.to_csv(hits, sep="\t", index=False)
     out = tmp_path / "why"
     assert main(["explain", "affinity", "--model", str(tiny_model_dir), "--drugs", str(lib), "--targets", str(wild),
-                 "--targets", str(mutant), "--hits", str(hits), "--top", "2", "--out", str(out), "--steps", "32"]) == 0
+                 "--targets", str(mutant), "--hits-table", str(hits), "--top", "2", "--out", str(out), "--steps", "32"]) == 0
     explained = pd.read_csv(out / "pairs.tsv", sep="\t")
     best = table[table["rank"] <= 2].sort_values(["target_id", "rank"])
     (tmp_path / "none.fasta").write_text("")  # a sample without mutants: its empty FASTA beside the wild types
     assert main(["explain", "affinity", "--model", str(tiny_model_dir), "--drugs", str(lib), "--targets", str(wild),
-                 str(tmp_path / "none.fasta"), "--hits", str(hits), "--top", "1", "--out", str(tmp_path / "wt"),
+                 str(tmp_path / "none.fasta"), "--hits-table", str(hits), "--top", "1", "--out", str(tmp_path / "wt"),
                  "--steps", "8"]) == 0
     assert pd.read_csv(tmp_path / "wt" / "pairs.tsv", sep="\t")["target_id"].tolist() == ["T000"]
     assert explained[["drug_id", "target_id"]].values.tolist() == best[["compound_id", "target_id"]].values.tolist()
     table.iloc[[3], table.columns.get_loc("compound_id")] = "ghost"
     table.to_csv(hits, sep="\t", index=False)
     assert main(["explain", "affinity", "--model", str(tiny_model_dir), "--drugs", str(lib), "--targets", str(wild),
-                 str(mutant), "--hits", str(hits), "--out", str(tmp_path / "bad")]) == 2
+                 str(mutant), "--hits-table", str(hits), "--out", str(tmp_path / "bad")]) == 2
     assert not (tmp_path / "bad").exists()
