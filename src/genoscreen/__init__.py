@@ -8,8 +8,8 @@ The functions the CLI runs, for use from Python (imported on first use, so `impo
 - `predict(model, drugs, targets, pairs, out=None)`: `genoscreen affinity predict`; returns a pandas DataFrame
   (drug_id, target_id, prediction), also written to `out` when given.
 
-A model is a folder or a shipped model's name: 'caller-wgs-illumina' (the default of `call`), 'dta-davis',
-'dta-kiba'.
+A model is a folder or a shipped model's name: 'caller-wgs-illumina' (the default of `call`), 'dta-bindingdb'
+(the default of the `screen` and `affinity predict` commands), 'dta-davis', 'dta-kiba'.
 """
 
 __version__ = "0.1.0"

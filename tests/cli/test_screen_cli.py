@@ -185,3 +185,36 @@ def test_allow_empty_writes_a_header_only_table(model_dir, fasta, tmp_path, caps
     assert main([*args, "--allow-empty"]) == 0
     assert out.read_text() == "compound_id\ttarget_id\tprediction\trank\n"
     assert pd.read_csv(tmp_path / "hits.tsv.errors.tsv", sep="\t")["id"].tolist() == ["broken"]
+
+
+@pytest.mark.skipif(not (Path(__file__).resolve().parents[2] / "resources" / "models" / "dta-bindingdb"
+                         / "weights.safetensors").exists(), reason="the shipped dta-bindingdb is not present")
+def test_screen_and_predict_default_to_the_general_model(fasta, tmp_path):
+    """Without --model, `screen` and `affinity predict` use the shipped general model dta-bindingdb (its panel too):
+    the same numbers as that model's per-pair path."""
+    import numpy as np
+
+    from genoscreen.affinity.checkpoint import load_model
+    from genoscreen.common.resources import find_model
+    from screening_helpers import per_pair_predictions
+
+    library = write_smi(tmp_path / "lib.smi", SMILES[:3])
+    assert main(["screen", "--compounds", str(library), "--targets", str(fasta), "--out", str(tmp_path / "h.tsv")]) == 0
+    hits = pd.read_csv(tmp_path / "h.tsv", sep="\t", dtype={"compound_id": str})
+    model, config = load_model(find_model("dta-bindingdb"))
+    proteins = random_proteins(6, seed=7)
+    expected = per_pair_predictions(model, config, SMILES[:3], list(proteins.values()))
+    ids = [f"C{i:04d}" for i in range(3)]  # write_smi's ids
+    table = hits.pivot(index="compound_id", columns="target_id", values="prediction").loc[ids, list(proteins)]
+    np.testing.assert_allclose(table.to_numpy(), expected, atol=1e-4)
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("drug_id\ttarget_id\n" + "".join(f"{c}\t{t}\n" for c, t in zip(hits["compound_id"][:3],
+                                                                                      hits["target_id"][:3])))
+    assert main(["affinity", "predict", "--drugs", str(library), "--targets", str(fasta), "--pairs", str(pairs),
+                 "--out", str(tmp_path / "p.tsv")]) == 0
+    predicted = pd.read_csv(tmp_path / "p.tsv", sep="\t")
+    np.testing.assert_allclose(predicted["prediction"], hits["prediction"][:3], atol=1e-5)
+    assert main(["screen", "--compounds", str(library), "--panel", "bindingdb", "--top-k", "5",
+                 "--out", str(tmp_path / "panel.tsv")]) == 0
+    panel = pd.read_csv(tmp_path / "panel.tsv", sep="\t")
+    assert len(panel) == 3 * 1523 and panel["target_id"].nunique() == 1523

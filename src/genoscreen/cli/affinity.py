@@ -8,7 +8,7 @@ import time
 
 from genoscreen.affinity.configs import PRESETS, AffinityConfig
 from genoscreen.cli.argtypes import positive_int
-from genoscreen.cli.screen import add_column_args, columns_of, register_panels
+from genoscreen.cli.screen import DEFAULT_MODEL, add_column_args, columns_of, register_panels
 from genoscreen.common.config import add_config_flags, config_from_args
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = affinity_sub.add_parser("predict", help="predict affinities for pairs with a trained model",
                                 description="Writes a TSV with drug_id, target_id, prediction: one row per input "
                                             "pair in input order (NA where the drug's SMILES is invalid).")
-    p.add_argument("--model", required=True, metavar="MODEL_DIR", help="model directory (e.g. resources/models/dta-davis)")
+    p.add_argument("--model", default=DEFAULT_MODEL, metavar="MODEL_DIR",
+                   help="model directory or a shipped model's name (dta-bindingdb, dta-davis, dta-kiba; default: "
+                        "%(default)s, the general model)")
     _add_inputs(p, labels=False)
     p.add_argument("--out", required=True, metavar="TSV", help="predictions TSV to write")
     p.set_defaults(func=run_predict)

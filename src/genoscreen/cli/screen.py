@@ -8,6 +8,9 @@ import logging
 log = logging.getLogger(__name__)
 
 
+DEFAULT_MODEL = "dta-bindingdb"  # the shipped general model: `screen` and `affinity predict` without --model
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `screen` to the top-level parser."""
     p = sub.add_parser(
@@ -20,8 +23,9 @@ def register(sub: argparse._SubParsersAction) -> None:
             "within the target), sorted by target_id then rank. Invalid SMILES go to OUT.errors.tsv."
         ),
     )
-    p.add_argument("--model", required=True, metavar="MODEL_DIR",
-                   help="model directory, as written by `affinity train`, or a shipped model's name (dta-davis, dta-kiba)")
+    p.add_argument("--model", default=DEFAULT_MODEL, metavar="MODEL_DIR",
+                   help="model directory, as written by `affinity train`, or a shipped model's name: dta-bindingdb "
+                        "(the general model: BindingDB Kd + Davis), dta-davis, dta-kiba (default: %(default)s)")
     p.add_argument("--compounds", required=True, metavar="LIB",
                    help="compound library: .smi (SMILES id), .tsv/.csv (smiles + drug_id/compound_id/id column) "
                         "or .sdf, optionally gzipped")
