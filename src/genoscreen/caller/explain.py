@@ -55,22 +55,31 @@ class CallExplanation:
         return {name: float(v) for name, v in zip(self.channels, self.attribution.sum(axis=(0, 1)))}
 
 
-@partial(jax.jit, static_argnums=(0, 5))
-def _integrated_gradients(graphdef, state, x, baseline, genotypes, steps: int):
-    """Rows of `x` [n, H, W, C] are independent sites: (attributions [n, H, W, C], p(x) [n], p(baseline) [n])."""
+def _probability(model, z, genotypes):
+    """The probability of each site's genotype [n]."""
+    return jnp.take_along_axis(jax.nn.softmax(model(z), axis=-1), genotypes[:, None], axis=1)[:, 0]
+
+
+@partial(jax.jit, static_argnums=0, donate_argnums=5)
+def _ig_step(graphdef, state, x, baseline, genotypes, acc, alpha):
     model = nnx.merge(graphdef, state)
+    grad = jax.grad(lambda z: _probability(model, z, genotypes).sum())  # rows are independent sites
+    return acc + grad(baseline + alpha * (x - baseline))
 
-    def p(z):  # the probability of each site's genotype
-        return jnp.take_along_axis(jax.nn.softmax(model(z), axis=-1), genotypes[:, None], axis=1)[:, 0]
 
-    grad = jax.grad(lambda z: p(z).sum())
-    alphas = (jnp.arange(steps) + 0.5) / steps
+@partial(jax.jit, static_argnums=0)
+def _probabilities(graphdef, state, x, genotypes):
+    return _probability(nnx.merge(graphdef, state), x, genotypes)
 
-    def step(acc, alpha):
-        return acc + grad(baseline + alpha * (x - baseline)), None
 
-    total, _ = jax.lax.scan(step, jnp.zeros_like(x), alphas)
-    return (x - baseline) * total / steps, p(x), p(baseline)
+def _integrated_gradients(graphdef, state, x, baseline, genotypes, steps: int):
+    """Rows of `x` [n, H, W, C] are independent sites: (attributions [n, H, W, C], p(x) [n], p(baseline) [n]).
+    One jitted gradient call per step, from Python (XLA's CPU backend runs a lax.scan body several times slower)."""
+    acc = jnp.zeros_like(x)
+    for alpha in (np.arange(steps, dtype=np.float32) + 0.5) / steps:  # midpoint rule
+        acc = _ig_step(graphdef, state, x, baseline, genotypes, acc, alpha)
+    return ((x - baseline) * acc / steps, _probabilities(graphdef, state, x, genotypes),
+            _probabilities(graphdef, state, baseline, genotypes))
 
 
 def featureless_baseline(tensors: np.ndarray) -> np.ndarray:
